@@ -1,0 +1,414 @@
+//! Domain newtypes: a value of these types has been validated, so the rest of the code never
+//! re-checks a student id or a stage.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    #[error("学籍副号应为 1–32 位字母或数字，当前为“{0}”")]
+    StudentId(String),
+    #[error("学段应为 小学/初中/高中（primary/junior/senior），当前为“{0}”")]
+    Stage(String),
+    #[error("状态应为 not_uploaded/uploaded/pending_review/approved/rejected，当前为“{0}”")]
+    Status(String),
+    #[error("用户名应为 3–32 位字母、数字、下划线或中文，当前为“{0}”")]
+    Username(String),
+    #[error("密码至少 6 位，且须同时包含字母和数字")]
+    WeakPassword,
+    #[error("{0}")]
+    Campaign(String),
+}
+
+/// 学籍副号: 1–32 ASCII letters or digits, unique within a campaign. Also used as a path
+/// component of object keys, which is why nothing else is allowed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct StudentId(String);
+
+impl StudentId {
+    pub fn parse(s: &str) -> Result<Self, ParseError> {
+        let ok = !s.is_empty() && s.len() <= 32 && s.bytes().all(|b| b.is_ascii_alphanumeric());
+        if ok { Ok(Self(s.to_owned())) } else { Err(ParseError::StudentId(s.chars().take(40).collect())) }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+impl TryFrom<String> for StudentId {
+    type Error = ParseError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+impl From<StudentId> for String {
+    fn from(s: StudentId) -> String {
+        s.0
+    }
+}
+impl fmt::Display for StudentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    Primary,
+    Junior,
+    Senior,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 3] = [Stage::Primary, Stage::Junior, Stage::Senior];
+    /// Accepts the API spelling and the Chinese one, since bureau CSVs come from Excel.
+    pub fn parse(s: &str) -> Result<Self, ParseError> {
+        match s.trim() {
+            "primary" | "小学" => Ok(Stage::Primary),
+            "junior" | "初中" => Ok(Stage::Junior),
+            "senior" | "高中" => Ok(Stage::Senior),
+            other => Err(ParseError::Stage(other.chars().take(20).collect())),
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Primary => "primary",
+            Stage::Junior => "junior",
+            Stage::Senior => "senior",
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Stage::Primary => "小学",
+            Stage::Junior => "初中",
+            Stage::Senior => "高中",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    NotUploaded,
+    Uploaded,
+    PendingReview,
+    Approved,
+    Rejected,
+}
+
+impl Status {
+    pub const ALL: [Status; 5] =
+        [Status::NotUploaded, Status::Uploaded, Status::PendingReview, Status::Approved, Status::Rejected];
+    pub fn parse(s: &str) -> Result<Self, ParseError> {
+        Status::ALL.into_iter().find(|st| st.as_str() == s).ok_or_else(|| ParseError::Status(s.chars().take(20).collect()))
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::NotUploaded => "not_uploaded",
+            Status::Uploaded => "uploaded",
+            Status::PendingReview => "pending_review",
+            Status::Approved => "approved",
+            Status::Rejected => "rejected",
+        }
+    }
+    /// The seed manual's wording.
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::NotUploaded => "未上传",
+            Status::Uploaded => "已上传",
+            Status::PendingReview => "待审核",
+            Status::Approved => "已审核",
+            Status::Rejected => "未通过审核",
+        }
+    }
+    /// One successful upload per student; only a rejected photo may be replaced.
+    pub fn may_upload(self) -> bool {
+        matches!(self, Status::NotUploaded | Status::Rejected)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    School,
+    Reviewer,
+    Bureau,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::School => "school",
+            Role::Reviewer => "reviewer",
+            Role::Bureau => "bureau",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "school" => Some(Role::School),
+            "reviewer" => Some(Role::Reviewer),
+            "bureau" => Some(Role::Bureau),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Username(String);
+
+impl Username {
+    pub fn parse(s: &str) -> Result<Self, ParseError> {
+        let n = s.chars().count();
+        let ok = (3..=32).contains(&n)
+            && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-' || ('\u{4e00}'..='\u{9fff}').contains(&c));
+        if ok { Ok(Self(s.to_owned())) } else { Err(ParseError::Username(s.chars().take(40).collect())) }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A password that meets the seed's rule: at least 6 characters mixing letters and digits.
+pub struct Password(String);
+
+impl Password {
+    pub fn parse(s: &str) -> Result<Self, ParseError> {
+        let ok = s.chars().count() >= 6
+            && s.chars().count() <= 128
+            && s.chars().any(|c| c.is_alphabetic())
+            && s.chars().any(|c| c.is_ascii_digit());
+        if ok { Ok(Self(s.to_owned())) } else { Err(ParseError::WeakPassword) }
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(***)")
+    }
+}
+
+/// A reason shown on a student record or to a reviewer: a stable code and a teacher's message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reason {
+    pub code: String,
+    pub message: String,
+}
+
+impl Reason {
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { code: code.into(), message: message.into() }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct School {
+    pub school_id: String,
+    pub district: String,
+    pub name: String,
+    pub stage: Stage,
+    pub registration_code: String,
+    /// The teacher account registered with this school's code, if any.
+    pub username: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    pub username: String,
+    pub password_hash: String,
+    pub role: Role,
+    pub school_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One row of a roster import.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RosterRow {
+    pub school_id: String,
+    pub student_id: StudentId,
+    pub name: String,
+    pub class: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Student {
+    pub student_id: StudentId,
+    pub school_id: String,
+    pub name: String,
+    pub class: String,
+    pub status: Status,
+    /// Why rejected (hard findings or reviewer reasons) or soft flags while pending.
+    pub reasons: Vec<Reason>,
+    pub uploaded_at: Option<DateTime<Utc>>,
+    pub reviewed_at: Option<DateTime<Utc>>,
+    /// Object key of the winning upload's photo, if one landed.
+    pub photo_key: Option<String>,
+    /// Incremented by every winning upload; a ticket is only good for the generation it was
+    /// issued in, which is what stops a stale URL replacing a photo that was already decided.
+    pub generation: u32,
+    /// Perceptual hash of the current photo (for duplicate detection), if checked.
+    pub photo_hash: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub not_uploaded: u32,
+    pub uploaded: u32,
+    pub pending_review: u32,
+    pub approved: u32,
+    pub rejected: u32,
+}
+
+impl Counts {
+    pub fn add(&mut self, status: Status, n: u32) {
+        match status {
+            Status::NotUploaded => self.not_uploaded += n,
+            Status::Uploaded => self.uploaded += n,
+            Status::PendingReview => self.pending_review += n,
+            Status::Approved => self.approved += n,
+            Status::Rejected => self.rejected += n,
+        }
+    }
+    pub fn total(&self) -> u32 {
+        self.not_uploaded + self.uploaded + self.pending_review + self.approved + self.rejected
+    }
+}
+
+/// An upload ticket: permission to put one photo for one student, valid until `expires_at`,
+/// for the student's generation at the time it was issued.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ticket {
+    pub ticket_id: String,
+    pub student_id: StudentId,
+    pub school_id: String,
+    pub size: u64,
+    pub generation: u32,
+    pub issued_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl Ticket {
+    /// `uploads/{school}/{student}/{ticket}.jpg` — every part is validated ASCII, so the key
+    /// is safe as an S3 key and as a relative path on disk.
+    pub fn object_key(&self) -> String {
+        object_key(&self.school_id, &self.student_id, &self.ticket_id)
+    }
+}
+
+pub fn object_key(school_id: &str, student_id: &StudentId, ticket_id: &str) -> String {
+    format!("uploads/{school_id}/{student_id}/{ticket_id}.jpg")
+}
+
+/// The parts of an object key, parsed back (S3 events arrive with the key only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectKey {
+    pub school_id: String,
+    pub student_id: StudentId,
+    pub ticket_id: String,
+}
+
+impl ObjectKey {
+    pub fn parse(key: &str) -> Option<Self> {
+        let rest = key.strip_prefix("uploads/")?;
+        let mut parts = rest.split('/');
+        let school_id = parts.next()?;
+        let student = parts.next()?;
+        let file = parts.next()?;
+        if parts.next().is_some() {
+            return None;
+        }
+        let ticket_id = file.strip_suffix(".jpg")?;
+        let safe = |s: &str| !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        if !safe(school_id) || !safe(ticket_id) {
+            return None;
+        }
+        Some(Self { school_id: school_id.to_owned(), student_id: StudentId::parse(student).ok()?, ticket_id: ticket_id.to_owned() })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    Approve,
+    Reject,
+}
+
+/// One recorded status change or review decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub student_id: StudentId,
+    pub from: Status,
+    pub to: Status,
+    pub reasons: Vec<String>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Campaign {
+    pub name: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    /// "HH:MM", 00:00–24:00.
+    pub daily_open: String,
+    pub daily_close: String,
+    pub timezone: String,
+}
+
+impl Campaign {
+    pub fn validate(&self) -> Result<(), ParseError> {
+        if self.name.trim().is_empty() || self.name.chars().count() > 100 {
+            return Err(ParseError::Campaign("活动名称不能为空，且不超过 100 字".into()));
+        }
+        if self.ends_on < self.starts_on {
+            return Err(ParseError::Campaign("结束日期不能早于开始日期".into()));
+        }
+        let open = crate::window::parse_hhmm(&self.daily_open)
+            .ok_or_else(|| ParseError::Campaign(format!("每日开放时间应为 HH:MM，当前为“{}”", self.daily_open)))?;
+        let close = crate::window::parse_hhmm(&self.daily_close)
+            .ok_or_else(|| ParseError::Campaign(format!("每日关闭时间应为 HH:MM，当前为“{}”", self.daily_close)))?;
+        if close <= open {
+            return Err(ParseError::Campaign("每日关闭时间应晚于开放时间".into()));
+        }
+        self.timezone
+            .parse::<chrono_tz::Tz>()
+            .map_err(|_| ParseError::Campaign(format!("未知时区“{}”", self.timezone)))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn student_id_rejects_path_tricks_and_accepts_alnum() {
+        assert!(StudentId::parse("G310101200901011234").is_ok());
+        for bad in ["", "../etc", "a/b", "a b", "学号", &"x".repeat(33), "a.jpg"] {
+            assert!(StudentId::parse(bad).is_err(), "{bad:?} must be refused");
+        }
+    }
+
+    #[test]
+    fn password_rule_is_the_seeds() {
+        assert!(Password::parse("abc123").is_ok());
+        for bad in ["abc12", "abcdef", "123456", ""] {
+            assert!(Password::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn object_key_round_trips_and_refuses_traversal() {
+        let sid = StudentId::parse("S1").unwrap();
+        let k = object_key("sch-1", &sid, "t-9");
+        assert_eq!(ObjectKey::parse(&k).unwrap().student_id, sid);
+        assert!(ObjectKey::parse("uploads/../x/S1/t.jpg").is_none());
+        assert!(ObjectKey::parse("uploads/a/S1/t.jpg/x").is_none());
+        assert!(ObjectKey::parse("other/a/S1/t.jpg").is_none());
+    }
+}

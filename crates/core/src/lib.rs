@@ -1,0 +1,11 @@
+//! gradphoto's domain: the types and rules every deployment shares, the photo checks, and the
+//! ports (`Records`, `PhotoStore`, `Clock`) that the SQLite/disk and DynamoDB/S3 adapters
+//! implement. Nothing here does I/O, so every rule can be tested at any instant, on any backend.
+
+pub mod domain;
+pub mod photo;
+pub mod ports;
+pub mod upload;
+pub mod window;
+
+pub use domain::*;
