@@ -1,0 +1,72 @@
+//! The HTTP contract (API.md) as axum routers over the ports. The embedded server merges them
+//! all into one process; each AWS function runs one of them under `lambda_http`.
+
+pub mod auth;
+pub mod csv_io;
+pub mod error;
+pub mod extract;
+pub mod load_shed;
+pub mod routes;
+pub mod state;
+pub mod view;
+
+pub use error::{ApiError, ApiResult};
+pub use state::{AppState, Config};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+/// The routers of each function, so a deployment can split them; `app` has them all.
+pub enum Area {
+    Public,
+    School,
+    Review,
+    Admin,
+}
+
+pub fn area_router(area: Area) -> Router<AppState> {
+    match area {
+        Area::Public => routes::public::router(),
+        Area::School => routes::school::router(),
+        Area::Review => routes::review::router(),
+        Area::Admin => routes::admin::router(),
+    }
+}
+
+/// Every area of the API with the shared layers.
+pub fn app(state: AppState) -> Router {
+    let all = Router::new()
+        .merge(routes::public::router())
+        .merge(routes::school::router())
+        .merge(routes::review::router())
+        .merge(routes::admin::router());
+    finish(all, state)
+}
+
+/// The layers every deployment puts around its routes: JSON 404/405, body limit, no panic
+/// reaching a client, and the "busy" answer past the concurrency limit.
+pub fn finish(router: Router<AppState>, state: AppState) -> Router {
+    let limit = load_shed::Limiter::new(state.config.max_in_flight, state.config.busy_retry_after_secs);
+    router
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_response))
+        .layer(axum::middleware::from_fn_with_state(limit, load_shed::shed))
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("not_found", "没有这个页面或接口")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "不支持这种请求方式")
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("handler panicked");
+    error::envelope(StatusCode::INTERNAL_SERVER_ERROR, "internal", "系统内部错误，请稍后重试；如持续出现请联系客服").into_response()
+}

@@ -142,7 +142,8 @@ pub trait Records: Send + Sync + 'static {
     /// All schools ordered by district, then name, then stage.
     async fn schools(&self) -> Result<Vec<School>, BackendError>;
     /// Atomically: the code exists and is unused, the username is free; the account is created
-    /// and the code marked used by it.
+    /// with `school_id` set to the code's school (whatever the caller put there) and the code
+    /// marked used by it (`School::username`).
     async fn register(&self, code: &str, account: &Account) -> Result<School, RegisterError>;
 
     // Accounts and login throttling

@@ -1,0 +1,218 @@
+//! The bureau's endpoints: campaign, schools and codes, rosters, reviewers, progress, export.
+
+use crate::auth::{BureauSession, hash_password};
+use crate::csv_io;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Json, Query};
+use crate::state::AppState;
+use crate::view::{SchoolView, SchoolWithCounts};
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::{get, post, put};
+use axum::Router;
+use gradphoto_core::ports::{AccountError, BackendError, ImportError, ReadError};
+use gradphoto_core::{Account, Campaign, Password, Role, School, StudentId, Username};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::collections::HashSet;
+use std::io::{Seek, Write};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/admin/campaign", put(put_campaign).get(get_campaign))
+        .route("/api/admin/schools", post(import_schools).get(list_schools))
+        .route("/api/admin/students", post(import_students))
+        .route("/api/admin/students/{student_id}/audit", get(audit))
+        .route("/api/admin/reviewers", post(create_reviewer))
+        .route("/api/admin/progress", get(progress))
+        .route("/api/admin/export", get(export))
+}
+
+async fn get_campaign(State(state): State<AppState>, _b: BureauSession) -> ApiResult<axum::Json<Option<Campaign>>> {
+    Ok(axum::Json(state.records.campaign().await?))
+}
+
+async fn put_campaign(State(state): State<AppState>, _b: BureauSession, Json(c): Json<Campaign>) -> ApiResult<axum::Json<Campaign>> {
+    c.validate().map_err(|e| ApiError::bad_request("invalid_campaign", e.to_string()))?;
+    state.records.put_campaign(&c).await?;
+    Ok(axum::Json(c))
+}
+
+fn require_csv(headers: &HeaderMap) -> ApiResult<()> {
+    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if ct.starts_with("text/csv") || ct.starts_with("text/plain") || ct.starts_with("application/vnd.ms-excel") {
+        Ok(())
+    } else {
+        Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "bad_content_type", "请以 CSV 格式（Content-Type: text/csv）提交"))
+    }
+}
+
+/// Unambiguous characters only: no 0/O, 1/I/L, so a code read aloud or from paper is typed right.
+const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+
+fn random_string(alphabet: &[u8], len: usize) -> String {
+    (0..len).map(|_| alphabet[rand::random_range(0..alphabet.len())] as char).collect()
+}
+
+async fn import_schools(State(state): State<AppState>, _b: BureauSession, headers: HeaderMap, body: Bytes) -> ApiResult<(StatusCode, axum::Json<Value>)> {
+    require_csv(&headers)?;
+    let existing: HashSet<_> =
+        state.records.schools().await?.into_iter().map(|s| (s.district, s.name, s.stage)).collect();
+    let parsed = csv_io::parse_schools(&body, &existing)?;
+    let schools: Vec<School> = parsed
+        .into_iter()
+        .map(|n| School {
+            school_id: format!("s{}", random_string(b"abcdefghjkmnpqrstuvwxyz23456789", 9)),
+            district: n.district,
+            name: n.name,
+            stage: n.stage,
+            registration_code: random_string(CODE_ALPHABET, 10),
+            username: None,
+        })
+        .collect();
+    state.records.insert_schools(&schools).await?;
+    let out: Vec<Value> = schools
+        .iter()
+        .map(|s| {
+            let mut v = serde_json::to_value(SchoolView::from(s)).unwrap_or_default();
+            v["registration_code"] = json!(s.registration_code);
+            v
+        })
+        .collect();
+    Ok((StatusCode::CREATED, axum::Json(json!({"schools": out}))))
+}
+
+async fn list_schools(State(state): State<AppState>, _b: BureauSession) -> ApiResult<axum::Json<Value>> {
+    let schools = state.records.schools().await?;
+    Ok(axum::Json(json!({"schools": schools})))
+}
+
+async fn import_students(State(state): State<AppState>, _b: BureauSession, headers: HeaderMap, body: Bytes) -> ApiResult<axum::Json<Value>> {
+    require_csv(&headers)?;
+    let known: HashSet<String> = state.records.schools().await?.into_iter().map(|s| s.school_id).collect();
+    let rows = csv_io::parse_roster(&body, &known)?;
+    let plain: Vec<_> = rows.iter().map(|(_, r)| r.clone()).collect();
+    match state.records.import_roster(&plain).await {
+        Ok((imported, updated)) => Ok(axum::Json(json!({"imported": imported, "updated": updated}))),
+        Err(ImportError::StudentOfAnotherSchool(id)) => {
+            let line = rows.iter().find(|(_, r)| r.student_id == id).map(|(l, _)| *l).unwrap_or(0);
+            Err(ApiError::Lines {
+                message: "有 1 行数据有误，全部未导入，请修改后重新提交".into(),
+                lines: vec![csv_io_line(line, "student_of_another_school", format!("学籍副号 {id} 已属于另一所学校"))],
+            })
+        }
+        Err(ImportError::UnknownSchool(s)) => Err(ApiError::bad_request("invalid_csv", format!("学校编号“{s}”不存在"))),
+        Err(ImportError::Backend(e)) => Err(e.into()),
+    }
+}
+
+fn csv_io_line(line: usize, code: &'static str, message: String) -> crate::error::LineError {
+    crate::error::LineError { line, code, message }
+}
+
+async fn audit(State(state): State<AppState>, _b: BureauSession, Path(student_id): Path<String>) -> ApiResult<axum::Json<Value>> {
+    let id = StudentId::parse(&student_id).map_err(|_| ApiError::not_found("unknown_student", "没有这个学籍副号"))?;
+    Ok(axum::Json(json!({"events": state.records.audit_trail(&id).await?})))
+}
+
+#[derive(Deserialize)]
+struct NewReviewer {
+    username: String,
+    password: String,
+}
+
+async fn create_reviewer(State(state): State<AppState>, _b: BureauSession, Json(body): Json<NewReviewer>) -> ApiResult<(StatusCode, axum::Json<Value>)> {
+    let username = Username::parse(body.username.trim()).map_err(|e| ApiError::bad_request("invalid_username", e.to_string()))?;
+    let password = Password::parse(&body.password).map_err(|e| ApiError::bad_request("weak_password", e.to_string()))?;
+    let account = Account {
+        username: username.as_str().to_owned(),
+        password_hash: hash_password(password.expose().to_owned()).await?,
+        role: Role::Reviewer,
+        school_id: None,
+        created_at: state.clock.now(),
+    };
+    state.records.create_account(&account).await.map_err(|e| match e {
+        AccountError::UsernameTaken => ApiError::conflict("username_taken", "该用户名已被占用，请换一个"),
+        AccountError::Backend(e) => e.into(),
+    })?;
+    Ok((StatusCode::CREATED, axum::Json(json!({"username": account.username, "role": "reviewer"}))))
+}
+
+async fn progress(State(state): State<AppState>, _b: BureauSession) -> ApiResult<axum::Json<Value>> {
+    let counts = state.records.all_counts().await?;
+    let schools: Vec<SchoolWithCounts> = state
+        .records
+        .schools()
+        .await?
+        .into_iter()
+        .map(|s| SchoolWithCounts {
+            counts: counts.get(&s.school_id).copied().unwrap_or_default(),
+            registered: s.username.is_some(),
+            username: s.username.clone(),
+            school: SchoolView::from(&s),
+        })
+        .collect();
+    Ok(axum::Json(json!({"schools": schools})))
+}
+
+#[derive(Deserialize)]
+struct ExportQuery {
+    school_id: Option<String>,
+}
+
+/// Approved photos as `{school_id}/{student_id}.jpg` plus `manifest.csv`, written to a temporary
+/// file (a city-wide export does not fit in memory) and streamed.
+async fn export(State(state): State<AppState>, _b: BureauSession, Query(q): Query<ExportQuery>) -> ApiResult<impl IntoResponse> {
+    let school_id = q.school_id.filter(|s| !s.is_empty());
+    let schools: std::collections::HashMap<String, School> =
+        state.records.schools().await?.into_iter().map(|s| (s.school_id.clone(), s)).collect();
+    if let Some(id) = &school_id
+        && !schools.contains_key(id)
+    {
+        return Err(ApiError::not_found("unknown_school", "没有这个学校编号"));
+    }
+    let students = state.records.approved(school_id.as_deref()).await?;
+    let fail = |e: &dyn std::fmt::Display| ApiError::Backend(BackendError::new(format!("export: {e}")));
+    let file = tempfile::tempfile().map_err(|e| fail(&e))?;
+    let mut zip = zip::ZipWriter::new(file);
+    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let mut manifest = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+    manifest
+        .write_record(["school_id", "district", "school", "stage", "student_id", "name", "class", "file", "reviewed_at"])
+        .map_err(|e| fail(&e))?;
+    for s in &students {
+        let Some(key) = &s.photo_key else { continue };
+        let bytes = match state.store.read(key, state.config.rules.max_bytes).await {
+            Ok(b) => b,
+            Err(ReadError::Backend(e)) => return Err(e.into()),
+            Err(e) => return Err(fail(&format!("approved photo {key} unreadable: {e}"))),
+        };
+        let path = format!("{}/{}.jpg", s.school_id, s.student_id);
+        zip.start_file(path.as_str(), opts).map_err(|e| fail(&e))?;
+        zip.write_all(&bytes).map_err(|e| fail(&e))?;
+        let school = schools.get(&s.school_id);
+        manifest
+            .write_record([
+                s.school_id.clone(),
+                school.map(|x| csv_io::neutralise(&x.district)).unwrap_or_default(),
+                school.map(|x| csv_io::neutralise(&x.name)).unwrap_or_default(),
+                school.map(|x| x.stage.as_str().to_owned()).unwrap_or_default(),
+                s.student_id.to_string(),
+                csv_io::neutralise(&s.name),
+                csv_io::neutralise(&s.class),
+                path,
+                s.reviewed_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+            ])
+            .map_err(|e| fail(&e))?;
+    }
+    let manifest = manifest.into_inner().map_err(|e| fail(&e))?;
+    zip.start_file("manifest.csv", opts).map_err(|e| fail(&e))?;
+    zip.write_all(&manifest).map_err(|e| fail(&e))?;
+    let mut file = zip.finish().map_err(|e| fail(&e))?;
+    file.rewind().map_err(|e| fail(&e))?;
+    let stream = tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(file));
+    let name = format!("attachment; filename=\"approved-{}.zip\"", school_id.as_deref().unwrap_or("all"));
+    Ok(([(header::CONTENT_TYPE, "application/zip".to_owned()), (header::CONTENT_DISPOSITION, name)], Body::from_stream(stream)))
+}

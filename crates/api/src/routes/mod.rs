@@ -1,0 +1,4 @@
+pub mod admin;
+pub mod public;
+pub mod review;
+pub mod school;

@@ -1,0 +1,195 @@
+//! The teacher's endpoints: their school, its roster, CSV export, and upload tickets.
+
+use crate::auth::SchoolSession;
+use crate::csv_io;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Json, Query};
+use crate::state::AppState;
+use crate::view::{StudentView, student_view};
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::Router;
+use chrono::Duration;
+use gradphoto_core::ports::{StudentFilter, TicketError};
+use gradphoto_core::{Status, StudentId, Ticket};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/school", get(get_school))
+        .route("/api/students", get(list_students))
+        .route("/api/students.csv", get(export_csv))
+        .route("/api/students/{student_id}", get(get_student))
+        .route("/api/uploads", post(create_uploads))
+}
+
+async fn get_school(State(state): State<AppState>, session: SchoolSession) -> ApiResult<axum::Json<Value>> {
+    let school = state.records.school(&session.school_id).await?.ok_or_else(ApiError::forbidden)?;
+    let counts = state.records.counts(&school.school_id).await?;
+    Ok(axum::Json(json!({
+        "school_id": school.school_id,
+        "district": school.district,
+        "name": school.name,
+        "stage": school.stage.as_str(),
+        "stage_label": school.stage.label(),
+        "username": session.username,
+        "counts": counts,
+        "max_upload_bytes": state.config.rules.max_bytes,
+        "photo_width": state.config.rules.width,
+        "photo_height": state.config.rules.height,
+    })))
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    class: Option<String>,
+    status: Option<String>,
+}
+
+fn filter_of(q: ListQuery) -> ApiResult<StudentFilter> {
+    let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
+        Some(s) => Some(Status::parse(s).map_err(|e| ApiError::bad_request("bad_query", e.to_string()))?),
+        None => None,
+    };
+    Ok(StudentFilter { class: q.class.filter(|c| !c.is_empty()), status })
+}
+
+async fn list_students(State(state): State<AppState>, session: SchoolSession, Query(q): Query<ListQuery>) -> ApiResult<axum::Json<Value>> {
+    let students = state.records.students(&session.school_id, &filter_of(q)?).await?;
+    let mut views: Vec<StudentView> = Vec::with_capacity(students.len());
+    for s in students {
+        views.push(student_view(&state, s).await?);
+    }
+    Ok(axum::Json(json!({"students": views})))
+}
+
+/// A student of the session's school, or 404 — never another school's data.
+async fn own_student(state: &AppState, session: &SchoolSession, raw_id: &str) -> ApiResult<gradphoto_core::Student> {
+    let id = StudentId::parse(raw_id).map_err(|_| ApiError::unknown_student())?;
+    match state.records.student(&id).await? {
+        Some(s) if s.school_id == session.school_id => Ok(s),
+        _ => Err(ApiError::unknown_student()),
+    }
+}
+
+async fn get_student(State(state): State<AppState>, session: SchoolSession, Path(student_id): Path<String>) -> ApiResult<axum::Json<StudentView>> {
+    let student = own_student(&state, &session, &student_id).await?;
+    Ok(axum::Json(student_view(&state, student).await?))
+}
+
+async fn export_csv(State(state): State<AppState>, session: SchoolSession, Query(q): Query<ListQuery>) -> ApiResult<impl IntoResponse> {
+    let students = state.records.students(&session.school_id, &filter_of(q)?).await?;
+    let body = csv_io::roster_csv(&students)?;
+    let filename = format!("attachment; filename=\"students-{}.csv\"", session.school_id);
+    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, filename)], body))
+}
+
+#[derive(Deserialize)]
+struct UploadRequest {
+    files: Vec<FileDecl>,
+    content_type: String,
+}
+
+#[derive(Deserialize)]
+struct FileDecl {
+    student_id: String,
+    size: u64,
+}
+
+#[derive(Serialize)]
+struct Refusal {
+    student_id: String,
+    code: &'static str,
+    message: String,
+}
+
+#[derive(Serialize)]
+struct Grant {
+    student_id: String,
+    url: String,
+    method: String,
+    headers: std::collections::BTreeMap<String, String>,
+    expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+pub const MAX_FILES_PER_REQUEST: usize = 100;
+
+async fn create_uploads(State(state): State<AppState>, session: SchoolSession, Json(req): Json<UploadRequest>) -> ApiResult<axum::Json<Value>> {
+    if req.files.is_empty() || req.files.len() > MAX_FILES_PER_REQUEST {
+        return Err(ApiError::bad_request("bad_request", format!("每次可申请 1–{MAX_FILES_PER_REQUEST} 个文件的上传")));
+    }
+    let rules = &state.config.rules;
+    let now = state.clock.now();
+    let expires_at = now + Duration::from_std(state.config.upload_ttl).unwrap_or(Duration::minutes(15));
+    let jpeg = req.content_type.trim().eq_ignore_ascii_case("image/jpeg");
+    let mut uploads = Vec::new();
+    let mut refused = Vec::new();
+    for file in req.files {
+        let refuse = |code: &'static str, message: String| Refusal { student_id: file.student_id.clone(), code, message };
+        if !jpeg {
+            refused.push(refuse("bad_type", "只能上传 JPEG 格式（.jpg）的照片".into()));
+            continue;
+        }
+        let student = match own_student(&state, &session, &file.student_id).await {
+            Ok(s) => s,
+            Err(_) => {
+                refused.push(refuse("unknown_student", "本校学生名单中没有这个学籍副号，请检查文件名".into()));
+                continue;
+            }
+        };
+        if !student.status.may_upload() {
+            refused.push(refuse("already_uploaded", already_message(student.status)));
+            continue;
+        }
+        if file.size > rules.max_bytes {
+            refused.push(refuse("too_large", format!("照片文件过大（{} KB），不能超过 {} KB", file.size.div_ceil(1024), rules.max_bytes / 1024)));
+            continue;
+        }
+        if file.size < rules.min_bytes {
+            refused.push(refuse("too_small", format!("照片文件过小（{} KB），不能小于 {} KB，可能不是清晰的证件照", file.size.div_ceil(1024), rules.min_bytes / 1024)));
+            continue;
+        }
+        let ticket = Ticket {
+            ticket_id: new_ticket_id(),
+            student_id: student.student_id.clone(),
+            school_id: student.school_id.clone(),
+            size: file.size,
+            generation: student.generation,
+            issued_at: now,
+            expires_at,
+        };
+        let ticket = match state.records.issue_ticket(&ticket).await {
+            Ok(t) => t,
+            Err(TicketError::AlreadyUploaded(status)) => {
+                refused.push(refuse("already_uploaded", already_message(status)));
+                continue;
+            }
+            Err(TicketError::UnknownStudent) => {
+                refused.push(refuse("unknown_student", "本校学生名单中没有这个学籍副号，请检查文件名".into()));
+                continue;
+            }
+            Err(TicketError::Backend(e)) => return Err(e.into()),
+        };
+        let presigned = state.store.presign_put(&ticket.object_key(), ticket.size, "image/jpeg", expires_at).await?;
+        uploads.push(Grant {
+            student_id: student.student_id.to_string(),
+            url: presigned.url,
+            method: presigned.method,
+            headers: presigned.headers,
+            expires_at,
+        });
+    }
+    Ok(axum::Json(json!({"uploads": uploads, "refused": refused})))
+}
+
+fn already_message(status: Status) -> String {
+    format!("该学生照片状态为“{}”，每位学生只能成功上传一次，审核未通过后才能重新上传", status.label())
+}
+
+fn new_ticket_id() -> String {
+    let bytes: [u8; 12] = rand::random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

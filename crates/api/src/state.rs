@@ -1,0 +1,61 @@
+use gradphoto_core::photo::Rules;
+use gradphoto_core::ports::{Clock, PhotoStore, Records};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Settings of the HTTP layer; `Config::default()` is the production default.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// HMAC key of session tokens (HS256). Must be the same across functions/processes.
+    pub token_secret: Vec<u8>,
+    pub token_ttl: Duration,
+    /// How long a presigned upload URL stays valid.
+    pub upload_ttl: Duration,
+    /// How long a photo preview URL stays valid.
+    pub preview_ttl: Duration,
+    pub rules: Rules,
+    /// Requests served at once before answering 503 busy.
+    pub max_in_flight: usize,
+    pub busy_retry_after_secs: u64,
+    /// Failed logins for one username within `login_cooloff` before 429.
+    pub login_max_failures: u32,
+    pub login_cooloff: Duration,
+    /// Largest request body (CSV imports); photos never pass through the API.
+    pub max_body_bytes: usize,
+    pub helpdesk_phone: String,
+    pub helpdesk_hours: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            token_secret: Vec::new(),
+            token_ttl: Duration::from_secs(8 * 3600),
+            upload_ttl: Duration::from_secs(15 * 60),
+            preview_ttl: Duration::from_secs(30 * 60),
+            rules: Rules::default(),
+            max_in_flight: 256,
+            busy_retry_after_secs: 30,
+            login_max_failures: 5,
+            login_cooloff: Duration::from_secs(15 * 60),
+            max_body_bytes: 8 * 1024 * 1024,
+            helpdesk_phone: "4008205307 / 8008205307".into(),
+            helpdesk_hours: "每周一至周六 8:00-20:00（国定节假日除外）".into(),
+        }
+    }
+}
+
+/// What every handler gets: the ports and the configuration.
+#[derive(Clone)]
+pub struct AppState {
+    pub records: Arc<dyn Records>,
+    pub store: Arc<dyn PhotoStore>,
+    pub clock: Arc<dyn Clock>,
+    pub config: Arc<Config>,
+}
+
+impl AppState {
+    pub fn new(records: Arc<dyn Records>, store: Arc<dyn PhotoStore>, clock: Arc<dyn Clock>, config: Config) -> Self {
+        Self { records, store, clock, config: Arc::new(config) }
+    }
+}
