@@ -1,0 +1,293 @@
+// 区县/市教委入口: progress per school with a ZIP export each, the campaign's dates and hours,
+// school import (shows the registration codes to hand out), roster import (shows per-line
+// errors), reviewer accounts.
+import { api, session, setHooks, download, getWindow } from "./api.js";
+import { h, replace, initChrome, renderWindow, say, STATUS, STATUS_ORDER, STAGE } from "./ui.js";
+import { loginForm } from "./login.js";
+
+const ROLE = "bureau";
+const main = document.getElementById("main");
+
+function renderAccount(on) {
+  const el = document.getElementById("account");
+  if (!on) return el.replaceChildren();
+  replace(
+    el,
+    h("span", { class: "who" }, "区县/市教委"),
+    h(
+      "button",
+      {
+        type: "button",
+        class: "link",
+        onclick: () => {
+          session.clear(ROLE);
+          start();
+        },
+      },
+      "退出"
+    )
+  );
+}
+
+function start() {
+  if (!session.get(ROLE)) {
+    renderAccount(false);
+    replace(main, h("h1", {}, "区县/市教委登录"), loginForm({ roles: [ROLE], idPrefix: "bureau-login", onSuccess: () => start() }));
+    main.querySelector("input").focus();
+    return;
+  }
+  renderAccount(true);
+  const sections = [
+    ["progress", "采集进度", progressSection],
+    ["campaign", "活动设置", campaignSection],
+    ["schools", "导入学校", schoolsSection],
+    ["roster", "导入学生名单", rosterSection],
+    ["reviewers", "审核员账号", reviewersSection],
+  ];
+  replace(
+    main,
+    h("h1", {}, "区县/市教委管理"),
+    h("nav", { class: "tabs", "aria-label": "管理功能" }, h("ul", {}, sections.map(([id, title]) => h("li", {}, h("a", { href: `#${id}` }, title))))),
+    sections.map(([id, title, fn]) => {
+      const sec = h("section", { id, class: "card", "aria-labelledby": `${id}-title` }, h("h2", { id: `${id}-title` }, title));
+      fn(sec);
+      return sec;
+    })
+  );
+}
+
+// ---------------------------------------------------------------- progress
+async function progressSection(sec) {
+  const body = h("div", { class: "table-wrap" });
+  const refresh = h("button", { type: "button", id: "progress-refresh" }, "刷新");
+  sec.append(h("div", { class: "actions" }, refresh), body);
+  async function load() {
+    replace(body, h("p", { class: "loading" }, "正在加载…"));
+    try {
+      const { schools } = await api("/api/admin/progress", { role: ROLE });
+      const totals = Object.fromEntries(STATUS_ORDER.map((k) => [k, 0]));
+      const rows = schools.map((s) => {
+        const c = s.counts || {};
+        for (const k of STATUS_ORDER) totals[k] += c[k] || 0;
+        const sum = STATUS_ORDER.reduce((n, k) => n + (c[k] || 0), 0);
+        const btn = h("button", { type: "button", class: "small", disabled: !c.approved }, "导出照片");
+        btn.setAttribute("aria-label", `导出 ${s.name} 已审核的照片（ZIP）`);
+        btn.addEventListener("click", async () => {
+          btn.disabled = true;
+          try {
+            await download(`/api/admin/export?school_id=${encodeURIComponent(s.school_id)}`, ROLE, `${s.school_id}.zip`);
+            say(`已导出 ${s.name} 的照片`);
+          } catch (e) {
+            say(`导出失败：${e.message}`, "error");
+          } finally {
+            btn.disabled = false;
+          }
+        });
+        return h(
+          "tr",
+          { dataset: { schoolId: s.school_id } },
+          h("td", {}, s.district),
+          h("td", {}, s.name, h("div", { class: "hint" }, s.school_id)),
+          h("td", {}, STAGE[s.stage] || s.stage),
+          h("td", {}, s.registered ? "已注册" : "未注册"),
+          STATUS_ORDER.map((k) => h("td", { class: "num" }, String(c[k] || 0))),
+          h("td", { class: "num" }, sum ? `${Math.round(((c.approved || 0) / sum) * 100)}%` : "–"),
+          h("td", {}, btn)
+        );
+      });
+      replace(
+        body,
+        h(
+          "table",
+          { class: "plain", id: "progress-table" },
+          h(
+            "thead",
+            {},
+            h("tr", {}, ["区县", "学校", "学段", "注册", ...STATUS_ORDER.map((k) => STATUS[k]), "完成率", "导出"].map((t) => h("th", { scope: "col" }, t)))
+          ),
+          h("tbody", {}, rows),
+          h("tfoot", {}, h("tr", {}, h("th", { scope: "row", colspan: 4 }, `合计 ${schools.length} 所学校`), STATUS_ORDER.map((k) => h("td", { class: "num" }, String(totals[k]))), h("td"), h("td")))
+        )
+      );
+    } catch (e) {
+      replace(body, h("p", { class: "error" }, e.message));
+    }
+  }
+  refresh.addEventListener("click", load);
+  load();
+}
+
+// ---------------------------------------------------------------- campaign
+async function campaignSection(sec) {
+  const f = {
+    name: h("input", { id: "c-name", required: true }),
+    starts_on: h("input", { id: "c-starts", type: "date", required: true }),
+    ends_on: h("input", { id: "c-ends", type: "date", required: true }),
+    // Text, not type=time: the seed's day ends at "24:00", which a time input cannot hold.
+    daily_open: h("input", { id: "c-open", pattern: "^([01]\\d|2[0-4]):[0-5]\\d$", placeholder: "06:00", required: true }),
+    daily_close: h("input", { id: "c-close", pattern: "^([01]\\d|2[0-4]):[0-5]\\d$", placeholder: "24:00", required: true }),
+    timezone: h("input", { id: "c-tz", value: "Asia/Shanghai", required: true }),
+  };
+  const labels = { name: "活动名称", starts_on: "开始日期", ends_on: "结束日期", daily_open: "每天开放时间", daily_close: "每天关闭时间", timezone: "时区" };
+  const msg = h("p", { role: "status", id: "campaign-result" });
+  const form = h(
+    "form",
+    { class: "grid-form", novalidate: true },
+    Object.entries(f).map(([k, input]) => h("div", { class: "field" }, h("label", { for: input.id }, labels[k]), input)),
+    h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "保存设置")),
+    msg
+  );
+  sec.append(h("p", { class: "hint" }, "开放时间之外为系统维护时间，学校无法登录和上传。"), form);
+  try {
+    const w = await getWindow();
+    if (w.campaign) for (const k of Object.keys(f)) if (w.campaign[k]) f[k].value = w.campaign[k];
+  } catch {
+    /* the banner shows it */
+  }
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    msg.textContent = "";
+    msg.className = "";
+    const body = Object.fromEntries(Object.entries(f).map(([k, el]) => [k, el.value.trim()]));
+    if (Object.values(body).some((v) => !v)) {
+      msg.textContent = "请填写全部项目";
+      msg.className = "error";
+      return;
+    }
+    try {
+      await api("/api/admin/campaign", { method: "PUT", role: ROLE, body });
+      msg.textContent = "已保存";
+      renderWindow(await getWindow(true));
+    } catch (e) {
+      msg.textContent = e.message;
+      msg.className = "error";
+    }
+  });
+}
+
+// ---------------------------------------------------------------- CSV imports
+function csvInput(id, header, example) {
+  const area = h("textarea", { id, rows: 6, spellcheck: "false", placeholder: `${header}\n${example}` });
+  const file = h("input", { type: "file", id: `${id}-file`, accept: ".csv,text/csv" });
+  file.addEventListener("change", async () => {
+    if (file.files[0]) area.value = await readCsvFile(file.files[0]);
+  });
+  return { area, file };
+}
+
+/** Excel saves Chinese CSV as GBK; try UTF-8 first and fall back when it does not decode. */
+async function readCsvFile(f) {
+  const buf = await f.arrayBuffer();
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(buf).replace(/^\uFEFF/, "");
+  } catch {
+    return new TextDecoder("gbk").decode(buf);
+  }
+}
+
+function schoolsSection(sec) {
+  const { area, file } = csvInput("schools-csv", "district,school,stage", "浦东新区,上海市某某中学,junior");
+  const out = h("div", { id: "schools-result", "aria-live": "polite" });
+  const btn = h("button", { type: "button", class: "primary", id: "schools-import" }, "导入学校并生成注册码");
+  sec.append(
+    h("p", { class: "hint" }, "CSV 表头为 district,school,stage；学段填 primary/junior/senior 或 小学/初中/高中。每个学校学段生成一个注册码，请下发给学校。"),
+    h("div", { class: "field" }, h("label", { for: "schools-csv" }, "学校 CSV"), area),
+    h("div", { class: "field" }, h("label", { for: "schools-csv-file" }, "或选择 CSV 文件"), file),
+    h("div", { class: "actions" }, btn),
+    out
+  );
+  btn.addEventListener("click", async () => {
+    try {
+      const r = await api("/api/admin/schools", { method: "POST", role: ROLE, text: area.value });
+      replace(
+        out,
+        h("p", {}, `已导入 ${r.schools.length} 个学校学段，注册码如下：`),
+        h(
+          "table",
+          { class: "plain", id: "codes-table" },
+          h("thead", {}, h("tr", {}, ["学校编号", "区县", "学校", "学段", "注册码"].map((t) => h("th", { scope: "col" }, t)))),
+          h(
+            "tbody",
+            {},
+            r.schools.map((s) => h("tr", {}, h("td", {}, s.school_id), h("td", {}, s.district), h("td", {}, s.name), h("td", {}, STAGE[s.stage] || s.stage), h("td", { class: "code" }, s.registration_code)))
+          )
+        )
+      );
+    } catch (e) {
+      showLineErrors(out, e);
+    }
+  });
+}
+
+function rosterSection(sec) {
+  const { area, file } = csvInput("roster-csv", "school_id,student_id,name,class", "S0001,G310101,张三,九年级1班");
+  const out = h("div", { id: "roster-result", "aria-live": "polite" });
+  const btn = h("button", { type: "button", class: "primary", id: "roster-import" }, "导入学生名单");
+  sec.append(
+    h("p", { class: "hint" }, "CSV 表头为 school_id,student_id,name,class。任何一行有错误时整份名单都不会导入，请按提示修改后重新导入。"),
+    h("div", { class: "field" }, h("label", { for: "roster-csv" }, "学生名单 CSV"), area),
+    h("div", { class: "field" }, h("label", { for: "roster-csv-file" }, "或选择 CSV 文件"), file),
+    h("div", { class: "actions" }, btn),
+    out
+  );
+  btn.addEventListener("click", async () => {
+    try {
+      const r = await api("/api/admin/students", { method: "POST", role: ROLE, text: area.value });
+      replace(out, h("p", { class: "ok" }, `导入完成：新增 ${r.imported} 名，更新 ${r.updated} 名。`));
+    } catch (e) {
+      showLineErrors(out, e);
+    }
+  });
+}
+
+function showLineErrors(out, e) {
+  const lines = (e.body && e.body.lines) || [];
+  replace(
+    out,
+    h("p", { class: "error", role: "alert" }, e.message),
+    lines.length
+      ? h(
+          "table",
+          { class: "plain", id: "line-errors" },
+          h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "行号"), h("th", { scope: "col" }, "问题"))),
+          h("tbody", {}, lines.map((l) => h("tr", { dataset: { code: l.code } }, h("td", { class: "num" }, String(l.line)), h("td", {}, l.message))))
+        )
+      : null
+  );
+}
+
+function reviewersSection(sec) {
+  const user = h("input", { id: "rv-user", autocomplete: "off" });
+  const pass = h("input", { id: "rv-pass", type: "password", autocomplete: "new-password" });
+  const msg = h("p", { role: "status" });
+  const form = h(
+    "form",
+    { class: "grid-form", novalidate: true },
+    h("div", { class: "field" }, h("label", { for: "rv-user" }, "审核员用户名"), user),
+    h("div", { class: "field" }, h("label", { for: "rv-pass" }, "初始密码"), pass, h("p", { class: "hint" }, "至少 6 位，须同时包含字母和数字")),
+    h("div", { class: "actions" }, h("button", { type: "submit" }, "添加审核员")),
+    msg
+  );
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try {
+      await api("/api/admin/reviewers", { method: "POST", role: ROLE, body: { username: user.value.trim(), password: pass.value } });
+      msg.textContent = `已添加审核员 ${user.value.trim()}`;
+      msg.className = "ok";
+      pass.value = "";
+    } catch (e) {
+      msg.textContent = e.message;
+      msg.className = "error";
+    }
+  });
+  sec.append(form);
+}
+
+setHooks({
+  onUnauthenticated() {
+    say("登录已失效，请重新登录", "error");
+    start();
+  },
+});
+initChrome();
+start();

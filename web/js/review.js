@@ -1,0 +1,311 @@
+// 审核员入口: the review queue with a large preview, the automatic findings, approve / reject
+// with reason picks and a note, keyboard shortcuts and a progress count.
+//   A 通过 · R 不通过 · 1–9 选择原因 · J 下一张 · K 上一张 · N 备注
+import { api, session, setHooks } from "./api.js";
+import { h, replace, initChrome, say, formatTime, STAGE } from "./ui.js";
+import { loginForm } from "./login.js";
+
+const ROLES = ["reviewer", "bureau"];
+const main = document.getElementById("main");
+
+// Used when the server does not list its reasons (GET /api/review/reasons is an extension).
+const FALLBACK_REASONS = [
+  ["background_not_white", "照片背景应为白色、均匀、无阴影"],
+  ["head_too_large", "人像过大（大头照）"],
+  ["head_too_small", "人像过小"],
+  ["head_cropped", "人像被裁剪缺损"],
+  ["off_centre", "人像未居中"],
+  ["blurry", "照片模糊"],
+  ["phone_photo", "请勿上传手机自行拍摄的照片"],
+  ["red_scarf", "应届初三毕业生照片不允许佩戴红领巾"],
+  ["wrong_person", "照片与学生信息不符"],
+  ["other", "其他原因，见审核备注"],
+].map(([code, message]) => ({ code, message }));
+
+// Soft findings of the automatic check → the reason a reviewer would pick for them.
+const FINDING_TO_REASON = { possibly_stretched: "stretched", possibly_rephotographed: "rephotographed" };
+
+const state = { role: null, items: [], index: 0, reasons: FALLBACK_REASONS, picked: new Set(), done: { approve: 0, reject: 0 }, pendingTotal: null, busy: false };
+
+function currentRole() {
+  return ROLES.find((r) => session.get(r)) || null;
+}
+
+function renderAccount() {
+  const el = document.getElementById("account");
+  if (!state.role) return el.replaceChildren();
+  replace(
+    el,
+    h("span", { class: "who" }, state.role === "reviewer" ? "审核员" : "区县/市教委"),
+    h(
+      "button",
+      {
+        type: "button",
+        class: "link",
+        onclick: () => {
+          session.clear(state.role);
+          state.role = null;
+          start();
+        },
+      },
+      "退出"
+    )
+  );
+}
+
+function showLogin() {
+  renderAccount();
+  replace(
+    main,
+    h("h1", {}, "审核员登录"),
+    loginForm({
+      roles: ROLES,
+      idPrefix: "review-login",
+      onSuccess: () => start(),
+    })
+  );
+  main.querySelector("input").focus();
+}
+
+async function start() {
+  state.role = currentRole();
+  if (!state.role) return showLogin();
+  renderAccount();
+  replace(main, h("p", { class: "loading" }, "正在加载审核队列…"));
+  try {
+    const r = await api("/api/review/reasons", { role: state.role });
+    if (r && Array.isArray(r.reasons) && r.reasons.length) state.reasons = r.reasons;
+  } catch (e) {
+    if (e.status === 401) return;
+  }
+  await loadQueue();
+  renderConsole();
+}
+
+async function loadQueue() {
+  const r = await api("/api/review/queue?limit=50", { role: state.role });
+  state.items = r.items || [];
+  state.pendingTotal = typeof r.pending_total === "number" ? r.pending_total : null;
+  state.index = 0;
+}
+
+// ---------------------------------------------------------------- console
+const els = {};
+
+function renderConsole() {
+  els.progress = h("p", { id: "review-progress", class: "progress-line", "aria-live": "polite" });
+  els.preview = h("figure", { class: "review-preview" });
+  els.info = h("div", { class: "review-info" });
+  els.findings = h("div", { class: "findings" });
+  els.reasonBox = h("fieldset", { class: "reasons-pick" }, h("legend", {}, "不通过原因（按 1–9 选择）"));
+  els.note = h("textarea", { id: "review-note", rows: 2, maxlength: 500, placeholder: "可选，补充说明（按 N 输入，Esc 返回）" });
+  els.error = h("p", { class: "form-error", role: "alert", id: "review-error" });
+  els.approve = h("button", { type: "button", class: "approve", id: "approve", onclick: () => decide("approve") }, "通过（A）");
+  els.reject = h("button", { type: "button", class: "reject", id: "reject", onclick: () => decide("reject") }, "不通过（R）");
+  els.prev = h("button", { type: "button", id: "prev", onclick: () => move(-1) }, "上一张（K）");
+  els.next = h("button", { type: "button", id: "next", onclick: () => move(1) }, "下一张（J）");
+  els.strip = h("ol", { class: "queue-strip", "aria-label": "待审核队列" });
+  els.panel = h(
+    "div",
+    { class: "review-grid" },
+    els.preview,
+    h(
+      "div",
+      { class: "review-side" },
+      els.info,
+      els.findings,
+      els.reasonBox,
+      h("div", { class: "field" }, h("label", { for: "review-note" }, "审核备注"), els.note),
+      els.error,
+      h("div", { class: "actions" }, els.approve, els.reject),
+      h("div", { class: "actions" }, els.prev, els.next),
+      h(
+        "details",
+        { class: "shortcuts" },
+        h("summary", {}, "键盘快捷键"),
+        h("ul", {}, h("li", {}, "A：通过"), h("li", {}, "R：不通过（需先选原因）"), h("li", {}, "1–9：选择/取消原因"), h("li", {}, "J / K：下一张 / 上一张"), h("li", {}, "N：填写备注，Esc 结束"))
+      )
+    )
+  );
+  replace(main, h("h1", {}, "照片审核"), els.progress, h("div", { id: "review-body" }), els.strip);
+  draw();
+}
+
+function current() {
+  return state.items[state.index] || null;
+}
+
+function draw() {
+  const body = document.getElementById("review-body");
+  const it = current();
+  const remaining = state.pendingTotal !== null ? Math.max(state.pendingTotal, state.items.length) : state.items.length;
+  els.progress.textContent = `本次已审核 ${state.done.approve + state.done.reject} 张（通过 ${state.done.approve}，不通过 ${state.done.reject}）· 待审核 ${remaining} 张`;
+  if (!it) {
+    replace(body, h("section", { class: "card empty-queue", id: "queue-empty" }, h("h2", {}, "待审核队列已清空"), h("p", {}, "暂时没有待审核的照片。"), h("button", { type: "button", onclick: () => reload() }, "刷新队列")));
+    els.strip.replaceChildren();
+    return;
+  }
+  if (!body.contains(els.panel)) replace(body, els.panel);
+  replace(
+    els.preview,
+    it.photo_url ? h("img", { src: it.photo_url, width: 272 * 2, height: 354 * 2, alt: `${it.name}的照片（放大显示）` }) : h("div", { class: "no-photo" }, "照片暂不可用"),
+    h("figcaption", {}, `第 ${state.index + 1} / ${state.items.length} 张`)
+  );
+  replace(
+    els.info,
+    h("h2", { id: "review-name" }, it.name),
+    h(
+      "dl",
+      { class: "facts compact" },
+      h("dt", {}, "学籍副号"),
+      h("dd", { id: "review-student-id" }, it.student_id),
+      h("dt", {}, "学校"),
+      h("dd", {}, `${it.district || ""} ${it.school || ""}`),
+      h("dt", {}, "学段 / 班级"),
+      h("dd", {}, `${STAGE[it.stage] || it.stage || ""} ${it.class || ""}`),
+      h("dt", {}, "上传时间"),
+      h("dd", {}, formatTime(it.uploaded_at))
+    )
+  );
+  const findings = it.findings || [];
+  replace(
+    els.findings,
+    h("h3", {}, "自动检查发现"),
+    findings.length ? h("ul", { class: "flags" }, findings.map((f) => h("li", { dataset: { code: f.code } }, f.message))) : h("p", { class: "ok" }, "未发现问题")
+  );
+  // Start each photo with the reasons its findings suggest, so R alone rejects for them.
+  state.picked = new Set(findings.map((f) => FINDING_TO_REASON[f.code] || f.code).filter((c) => state.reasons.some((r) => r.code === c)));
+  drawReasons();
+  els.note.value = "";
+  els.error.textContent = "";
+  els.prev.disabled = state.index === 0;
+  els.next.disabled = state.index >= state.items.length - 1;
+  replace(
+    els.strip,
+    state.items.slice(Math.max(0, state.index - 2), state.index + 12).map((x) =>
+      h(
+        "li",
+        { class: x === it ? "current" : "", "aria-current": x === it ? "true" : null },
+        x.photo_url ? h("img", { src: x.photo_url, width: 45, height: 59, alt: x.name, loading: "lazy" }) : h("span", {}, x.name)
+      )
+    )
+  );
+}
+
+function drawReasons() {
+  const findings = new Set(((current() || {}).findings || []).map((f) => FINDING_TO_REASON[f.code] || f.code));
+  replace(
+    els.reasonBox,
+    h("legend", {}, "不通过原因（按 1–9 选择）"),
+    state.reasons.map((r, i) => {
+      const id = `reason-${r.code}`;
+      const box = h("input", { type: "checkbox", id, value: r.code, checked: state.picked.has(r.code) });
+      box.addEventListener("change", () => {
+        if (box.checked) state.picked.add(r.code);
+        else state.picked.delete(r.code);
+      });
+      return h(
+        "div",
+        { class: "reason" + (findings.has(r.code) ? " suggested" : "") },
+        box,
+        h("label", { for: id }, i < 9 ? h("kbd", {}, String(i + 1)) : null, " ", r.message, findings.has(r.code) ? h("span", { class: "tag" }, "自动发现") : null)
+      );
+    })
+  );
+}
+
+function toggleReason(i) {
+  const r = state.reasons[i];
+  if (!r) return;
+  if (state.picked.has(r.code)) state.picked.delete(r.code);
+  else state.picked.add(r.code);
+  const box = document.getElementById(`reason-${r.code}`);
+  if (box) box.checked = state.picked.has(r.code);
+}
+
+function move(delta) {
+  const n = state.index + delta;
+  if (n < 0 || n >= state.items.length) return;
+  state.index = n;
+  draw();
+}
+
+async function reload() {
+  await loadQueue();
+  draw();
+}
+
+async function decide(decision) {
+  const it = current();
+  if (!it || state.busy) return;
+  const reasons = [...state.picked];
+  if (decision === "reject" && !reasons.length) {
+    els.error.textContent = "请至少选择一个不通过原因（按 1–9 选择）";
+    return;
+  }
+  state.busy = true;
+  els.approve.disabled = els.reject.disabled = true;
+  try {
+    await api(`/api/review/${encodeURIComponent(it.student_id)}`, {
+      method: "POST",
+      role: state.role,
+      body: { decision, reasons: decision === "reject" ? reasons : [], note: els.note.value.trim() },
+    });
+    state.done[decision]++;
+    say(`${it.name}：${decision === "approve" ? "已通过" : "未通过"}`);
+    advance(it);
+  } catch (e) {
+    if (e.code === "not_pending") {
+      // Someone else decided it first: drop it and move on.
+      say(`${it.name}：${e.message}`);
+      advance(it);
+    } else {
+      els.error.textContent = e.message;
+    }
+  } finally {
+    state.busy = false;
+    els.approve.disabled = els.reject.disabled = false;
+  }
+}
+
+async function advance(it) {
+  state.items.splice(state.items.indexOf(it), 1);
+  if (state.pendingTotal !== null) state.pendingTotal = Math.max(0, state.pendingTotal - 1);
+  if (state.index >= state.items.length) state.index = Math.max(0, state.items.length - 1);
+  if (!state.items.length) await loadQueue();
+  draw();
+}
+
+document.addEventListener("keydown", (e) => {
+  if (!state.role || !els.panel || e.ctrlKey || e.metaKey || e.altKey) return;
+  const t = e.target;
+  if (t === els.note) {
+    if (e.key === "Escape") els.note.blur();
+    return;
+  }
+  if (t && (t.tagName === "INPUT" && t.type !== "checkbox") ) return;
+  if (t && (t.tagName === "TEXTAREA" || t.tagName === "SELECT")) return;
+  if (!current()) return;
+  const k = e.key.toLowerCase();
+  if (k === "a") decide("approve");
+  else if (k === "r") decide("reject");
+  else if (k === "j") move(1);
+  else if (k === "k") move(-1);
+  else if (k === "n") {
+    e.preventDefault();
+    els.note.focus();
+    return;
+  } else if (/^[1-9]$/.test(e.key)) toggleReason(Number(e.key) - 1);
+  else return;
+  e.preventDefault();
+});
+
+setHooks({
+  onUnauthenticated() {
+    state.role = null;
+    say("登录已失效，请重新登录", "error");
+    showLogin();
+  },
+});
+initChrome({ windowed: false });
+start();

@@ -1,0 +1,167 @@
+// 学生信息列表: the roster with status chips, thumbnails, filters, search, export, and a
+// single upload per row.
+import { download } from "./api.js";
+import { h, replace, say, statusChip, formatTime, STATUS, STATUS_ORDER } from "./ui.js";
+import { checkPhotoFile } from "./filecheck.js";
+import { uploadOne } from "./upload.js";
+
+const MAY_UPLOAD = new Set(["not_uploaded", "rejected"]);
+
+export async function studentsView(ctx, params) {
+  const main = ctx.main;
+  const students = await ctx.loadStudents();
+  const classes = [...new Set(students.map((s) => s.class))].sort((a, b) => a.localeCompare(b, "zh-CN", { numeric: true }));
+
+  const classSel = h("select", { id: "filter-class" }, h("option", { value: "" }, "全部班级"), classes.map((c) => h("option", { value: c }, c)));
+  const statusSel = h("select", { id: "filter-status" }, h("option", { value: "" }, "全部状态"), STATUS_ORDER.map((k) => h("option", { value: k }, STATUS[k])));
+  const search = h("input", { id: "filter-search", type: "search", placeholder: "姓名或学籍副号", autocomplete: "off" });
+  if (params.get("status")) statusSel.value = params.get("status");
+  if (params.get("class")) classSel.value = params.get("class");
+  const exportBtn = h("button", { type: "button", id: "export-csv" }, "导出学生信息");
+  const refreshBtn = h("button", { type: "button", id: "refresh" }, "刷新");
+  const summary = h("p", { id: "list-summary", class: "summary", "aria-live": "polite" });
+  const counts = h("ul", { class: "counts", "aria-label": "上传状态统计" });
+  const tbody = h("tbody");
+  const table = h(
+    "table",
+    { class: "roster", id: "roster" },
+    h("caption", { class: "sr-only" }, "学生信息列表"),
+    h(
+      "thead",
+      {},
+      h("tr", {}, ["照片", "姓名", "学籍副号", "班级", "上传状态", "说明", "操作"].map((t) => h("th", { scope: "col" }, t)))
+    ),
+    tbody
+  );
+
+  function filtered() {
+    const q = search.value.trim().toLowerCase();
+    return ctx.students.filter(
+      (s) =>
+        (!classSel.value || s.class === classSel.value) &&
+        (!statusSel.value || s.status === statusSel.value) &&
+        (!q || s.name.toLowerCase().includes(q) || s.student_id.toLowerCase().includes(q))
+    );
+  }
+
+  function draw() {
+    const list = filtered();
+    replace(tbody, list.length ? list.map(row) : h("tr", {}, h("td", { colspan: 7, class: "empty" }, "没有符合条件的学生")));
+    summary.textContent = `显示 ${list.length} 名，共 ${ctx.students.length} 名学生`;
+    const c = Object.fromEntries(STATUS_ORDER.map((k) => [k, 0]));
+    for (const s of ctx.students) c[s.status] = (c[s.status] || 0) + 1;
+    replace(
+      counts,
+      STATUS_ORDER.map((k) =>
+        h(
+          "li",
+          {},
+          h(
+            "button",
+            { type: "button", class: "chip-button", "aria-pressed": String(statusSel.value === k), onclick: () => ((statusSel.value = statusSel.value === k ? "" : k), draw()) },
+            statusChip(k),
+            h("span", { class: "count" }, String(c[k]))
+          )
+        )
+      )
+    );
+  }
+
+  function row(s) {
+    const tr = h("tr", { dataset: { studentId: s.student_id, status: s.status } });
+    fillRow(tr, s);
+    return tr;
+  }
+
+  function fillRow(tr, s) {
+    tr.dataset.status = s.status;
+    const photo = s.photo_url
+      ? h("img", { class: "thumb", src: s.photo_url, width: 68, height: 88, loading: "lazy", alt: `${s.name}的照片` })
+      : h("span", { class: "thumb thumb-empty", "aria-label": "无照片" });
+    const reasons = (s.reasons || []).map((r) => h("li", { dataset: { code: r.code } }, r.message));
+    const actions = h("td", { class: "actions-cell", "data-label": "操作" });
+    if (MAY_UPLOAD.has(s.status)) {
+      const input = h("input", { type: "file", accept: ".jpg,.jpeg,image/jpeg", class: "sr-only", id: `file-${s.student_id}` });
+      input.addEventListener("change", () => input.files[0] && single(tr, s, input.files[0]));
+      actions.append(
+        h("label", { class: "button small", for: `file-${s.student_id}` }, s.status === "rejected" ? "重新上传" : "浏览…", h("span", { class: "sr-only" }, `（${s.name}）`)),
+        input,
+        h("a", { class: "small", href: `#crop?student=${encodeURIComponent(s.student_id)}` }, "裁剪助手")
+      );
+    }
+    replace(
+      tr,
+      h("td", { class: "photo-cell", "data-label": "照片" }, photo),
+      h("td", { class: "name", "data-label": "姓名" }, s.name),
+      h("td", { "data-label": "学籍副号" }, s.student_id),
+      h("td", { "data-label": "班级" }, s.class),
+      h("td", { "data-label": "上传状态" }, statusChip(s.status), s.uploaded_at ? h("div", { class: "when" }, formatTime(s.uploaded_at)) : null),
+      h("td", { class: "reasons", "data-label": "说明" }, reasons.length ? h("ul", {}, reasons) : null, h("div", { class: "row-progress", "aria-live": "polite" })),
+      actions
+    );
+  }
+
+  async function single(tr, s, file) {
+    const note = tr.querySelector(".row-progress");
+    const problem = await checkPhotoFile(file, ctx.limits());
+    if (problem) {
+      replace(note, h("p", { class: "error", role: "alert" }, problem.message));
+      return;
+    }
+    for (const el of tr.querySelectorAll("input,label.button")) el.setAttribute("aria-disabled", "true");
+    const bar = h("progress", { max: file.size, value: 0, "aria-label": `${s.name}的上传进度` });
+    const text = h("span", {}, "正在申请上传…");
+    replace(note, bar, text);
+    try {
+      const { record, final } = await uploadOne(s, file, {
+        onProgress: (loaded) => (bar.value = loaded),
+        onPhase: (p) => (text.textContent = { presign: "正在申请上传…", put: "正在发送照片…", check: "已发送，正在自动检查…" }[p]),
+      });
+      const i = ctx.students.findIndex((x) => x.student_id === s.student_id);
+      if (record && i >= 0) ctx.students[i] = record;
+      fillRow(tr, record || s);
+      if (!final) replace(tr.querySelector(".row-progress"), h("p", {}, "照片已发送，自动检查尚未完成，请稍后刷新查看。"));
+      say(`${s.name}：${record ? STATUS[record.status] : "已发送"}`);
+      draw();
+    } catch (e) {
+      replace(note, h("p", { class: "error", role: "alert" }, `上传失败：${e.message}`));
+      for (const el of tr.querySelectorAll("input,label.button")) el.removeAttribute("aria-disabled");
+    }
+  }
+
+  for (const el of [classSel, statusSel]) el.addEventListener("change", draw);
+  search.addEventListener("input", draw);
+  refreshBtn.addEventListener("click", async () => {
+    await ctx.loadStudents();
+    draw();
+  });
+  exportBtn.addEventListener("click", async () => {
+    exportBtn.disabled = true;
+    try {
+      const q = classSel.value ? `?class=${encodeURIComponent(classSel.value)}` : "";
+      await download(`/api/students.csv${q}`, "school", `学生信息-${ctx.school.name}${classSel.value ? "-" + classSel.value : ""}.csv`);
+      say("已导出学生信息");
+    } catch (e) {
+      say(`导出失败：${e.message}`, "error");
+    } finally {
+      exportBtn.disabled = false;
+    }
+  });
+
+  replace(
+    main,
+    h("h1", {}, "学生信息列表"),
+    h(
+      "div",
+      { class: "toolbar", role: "search" },
+      h("div", { class: "field inline" }, h("label", { for: "filter-class" }, "班级"), classSel),
+      h("div", { class: "field inline" }, h("label", { for: "filter-status" }, "上传状态"), statusSel),
+      h("div", { class: "field inline grow" }, h("label", { for: "filter-search" }, "查找"), search),
+      h("div", { class: "toolbar-actions" }, refreshBtn, exportBtn, h("a", { class: "button primary", href: "#batch" }, "批量上传"))
+    ),
+    counts,
+    summary,
+    h("div", { class: "table-wrap" }, table)
+  );
+  draw();
+}
