@@ -1,0 +1,129 @@
+//! Domain values ⇄ DynamoDB items. serde_dynamo maps the fields; the key attributes and the
+//! denormalised ones (district on a student, counters on a school) are added here.
+
+use super::tx::{Item, n, s};
+use crate::keys::{self, GSI1PK, GSI1SK, GSI2PK, GSI2SK, PK, SK, TTL, VERSION};
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{DateTime, Utc};
+use gradphoto_core::ports::BackendError;
+use gradphoto_core::{AuditEvent, Counts, School, Status, Student, Ticket};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+pub fn to_item<T: Serialize>(v: &T) -> Result<Item, BackendError> {
+    serde_dynamo::to_item(v).map_err(BackendError::new)
+}
+
+pub fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, BackendError> {
+    serde_dynamo::from_item(item).map_err(BackendError::new)
+}
+
+fn with_key(mut item: Item, pk: String, sk: impl Into<String>) -> Item {
+    item.insert(PK.into(), s(pk));
+    item.insert(SK.into(), s(sk));
+    item
+}
+
+fn epoch(t: DateTime<Utc>) -> AttributeValue {
+    n(t.timestamp())
+}
+
+/// A student as stored, with what the adapter needs beside the domain record.
+#[derive(Debug, Clone)]
+pub struct StoredStudent {
+    pub student: Student,
+    /// The school's district, copied at import so the review queue can filter by it.
+    pub district: String,
+    /// Optimistic-lock counter.
+    pub version: u64,
+}
+
+pub fn student_item(st: &StoredStudent) -> Result<Item, BackendError> {
+    let s_ = &st.student;
+    let mut item = with_key(to_item(s_)?, keys::student_pk(&s_.student_id), keys::STUDENT_SK);
+    // Optional attributes are omitted rather than stored as NULL (smaller items, and no index
+    // key can ever be NULL-typed).
+    item.retain(|_, v| !matches!(v, AttributeValue::Null(_)));
+    item.insert(GSI1PK.into(), s(keys::roster_pk(&s_.school_id)));
+    item.insert(GSI1SK.into(), s(keys::roster_sk(&s_.class, &s_.student_id)));
+    if let Some((pk, sk)) = keys::status_keys(s_.status, &s_.school_id, &s_.student_id, s_.uploaded_at) {
+        item.insert(GSI2PK.into(), s(pk));
+        item.insert(GSI2SK.into(), s(sk));
+    }
+    item.insert("district".into(), s(&st.district));
+    item.insert(VERSION.into(), n(st.version));
+    Ok(item)
+}
+
+pub fn stored_student(item: Item) -> Result<StoredStudent, BackendError> {
+    let district = str_attr(&item, "district").unwrap_or_default();
+    let version = num_attr(&item, VERSION).unwrap_or(0);
+    let mut item = item;
+    // serde_dynamo fills a missing Option with None, but `reasons` must default to empty.
+    item.entry("reasons".into()).or_insert_with(|| AttributeValue::L(Vec::new()));
+    for k in ["uploaded_at", "reviewed_at", "photo_key", "photo_hash"] {
+        item.entry(k.into()).or_insert(AttributeValue::Null(true));
+    }
+    Ok(StoredStudent { student: from_item(item)?, district, version })
+}
+
+pub fn school_item(school: &School) -> Result<Item, BackendError> {
+    let mut item = with_key(to_item(school)?, keys::school_pk(&school.school_id), keys::SCHOOL_SK);
+    item.retain(|_, v| !matches!(v, AttributeValue::Null(_)));
+    item.insert(GSI1PK.into(), s(keys::SCHOOLS));
+    item.insert(GSI1SK.into(), s(keys::school_gsi1sk(&school.district, &school.name, school.stage)));
+    for st in Status::ALL {
+        item.insert(keys::counter(st), n(0));
+    }
+    Ok(item)
+}
+
+pub fn school_from(item: Item) -> Result<School, BackendError> {
+    let mut item = item;
+    item.entry("username".into()).or_insert(AttributeValue::Null(true));
+    from_item(item)
+}
+
+pub fn counts_from(item: &Item) -> Counts {
+    let mut c = Counts::default();
+    for st in Status::ALL {
+        // A counter can only go negative through a bug; clamp rather than wrap.
+        let v = item.get(&keys::counter(st)).and_then(|v| v.as_n().ok()).and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
+        c.add(st, v.max(0) as u32);
+    }
+    c
+}
+
+pub fn code_item(code: &str, school_id: &str) -> Item {
+    let mut item = with_key(Item::new(), keys::code_pk(code), keys::CODE_SK);
+    item.insert("school_id".into(), s(school_id));
+    item
+}
+
+pub fn ticket_item(t: &Ticket) -> Result<Item, BackendError> {
+    let mut item = with_key(to_item(t)?, keys::student_pk(&t.student_id), keys::ticket_sk(&t.ticket_id));
+    // Tickets are worthless a day after they expire; TTL removes them for free.
+    item.insert(TTL.into(), epoch(t.expires_at + chrono::Duration::days(1)));
+    Ok(item)
+}
+
+pub fn audit_item(e: &AuditEvent) -> Result<Item, BackendError> {
+    let nonce = uuid::Uuid::new_v4().simple().to_string();
+    let mut item = with_key(to_item(e)?, keys::student_pk(&e.student_id), keys::audit_sk(e.at, &nonce[..12]));
+    item.retain(|_, v| !matches!(v, AttributeValue::Null(_)));
+    Ok(item)
+}
+
+pub fn audit_from(item: Item) -> Result<AuditEvent, BackendError> {
+    let mut item = item;
+    item.entry("note".into()).or_insert(AttributeValue::Null(true));
+    from_item(item)
+}
+
+pub fn str_attr(item: &Item, name: &str) -> Option<String> {
+    item.get(name).and_then(|v| v.as_s().ok()).cloned()
+}
+
+pub fn num_attr(item: &Item, name: &str) -> Option<u64> {
+    item.get(name).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok())
+}

@@ -1,0 +1,257 @@
+//! `Records` on one DynamoDB table. See `keys` for the layout.
+//!
+//! Every conditional transition (one winning upload, single-use codes, review only from
+//! `pending_review`) reads the student, decides with the same domain rules as the other
+//! adapters, and writes back in one `TransactWriteItems` that is conditional on the student's
+//! `version`: if anyone changed the student in between, the write fails, the loop re-reads and
+//! decides again. The school's status counters and the audit event are in the same transaction,
+//! so progress counts never drift from the students.
+
+mod items;
+mod records;
+pub mod tx;
+
+use crate::keys::{self, GSI1PK, GSI2PK, GSI2SK, PK, SK};
+use aws_sdk_dynamodb::types::{KeysAndAttributes, Select};
+use gradphoto_core::Status;
+use gradphoto_core::ports::BackendError;
+use items::{StoredStudent, stored_student};
+use tx::{Cond, Item, Tx, backend, n, s};
+
+/// The DynamoDB adapter. Cheap to clone (the SDK client is an `Arc`).
+#[derive(Clone, Debug)]
+pub struct DynamoRecords {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+}
+
+impl DynamoRecords {
+    pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into() }
+    }
+
+    pub fn client(&self) -> &aws_sdk_dynamodb::Client {
+        &self.client
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    fn tx(&self) -> Tx {
+        Tx::new(&self.table)
+    }
+
+    /// A strongly consistent read of one item.
+    async fn get(&self, pk: String, sk: &str) -> Result<Option<Item>, BackendError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(tx::key(pk, sk)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(backend)?;
+        Ok(out.item)
+    }
+
+    async fn get_student(&self, id: &gradphoto_core::StudentId) -> Result<Option<StoredStudent>, BackendError> {
+        self.get(keys::student_pk(id), keys::STUDENT_SK).await?.map(stored_student).transpose()
+    }
+
+    /// Reads many items by key, 100 per request, retrying what DynamoDB leaves unprocessed.
+    async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, BackendError> {
+        let mut out = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(100) {
+            let mut pending = Some(
+                KeysAndAttributes::builder().set_keys(Some(chunk.to_vec())).consistent_read(true).build().map_err(BackendError::new)?,
+            );
+            let mut attempt = 0;
+            while let Some(req) = pending.take() {
+                let resp = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, req)
+                    .send()
+                    .await
+                    .map_err(backend)?;
+                if let Some(mut r) = resp.responses {
+                    out.extend(r.remove(&self.table).unwrap_or_default());
+                }
+                pending = resp.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).filter(|k| !k.keys().is_empty());
+                if pending.is_some() {
+                    attempt += 1;
+                    if attempt > tx::MAX_ATTEMPTS {
+                        return Err(BackendError::new("batch get: keys left unprocessed"));
+                    }
+                    tx::backoff(attempt).await;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Deletes items by key, 25 per request, retrying unprocessed ones.
+    async fn batch_delete(&self, keys: Vec<Item>) -> Result<(), BackendError> {
+        use aws_sdk_dynamodb::types::{DeleteRequest, WriteRequest};
+        for chunk in keys.chunks(25) {
+            let mut reqs: Vec<WriteRequest> = chunk
+                .iter()
+                .map(|k| DeleteRequest::builder().set_key(Some(k.clone())).build().map(|d| WriteRequest::builder().delete_request(d).build()))
+                .collect::<Result<_, _>>()
+                .map_err(BackendError::new)?;
+            let mut attempt = 0;
+            while !reqs.is_empty() {
+                let resp = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table, reqs)
+                    .send()
+                    .await
+                    .map_err(backend)?;
+                reqs = resp.unprocessed_items.and_then(|mut u| u.remove(&self.table)).unwrap_or_default();
+                if !reqs.is_empty() {
+                    attempt += 1;
+                    if attempt > tx::MAX_ATTEMPTS {
+                        return Err(BackendError::new("batch delete: items left unprocessed"));
+                    }
+                    tx::backoff(attempt).await;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A query, following pages until `limit` items (0 = all) passed the filter.
+    async fn query(&self, q: Query<'_>) -> Result<Vec<Item>, BackendError> {
+        let mut names = q.cond.names.clone();
+        let mut values = q.cond.values.clone();
+        names.extend(q.filter.as_ref().map(|f| f.names.clone()).unwrap_or_default());
+        values.extend(q.filter.as_ref().map(|f| f.values.clone()).unwrap_or_default());
+        let mut stream = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .set_index_name(q.index.map(str::to_owned))
+            .key_condition_expression(&q.cond.expr)
+            .set_filter_expression(q.filter.as_ref().map(|f| f.expr.clone()))
+            .set_expression_attribute_names((!names.is_empty()).then_some(names))
+            .set_expression_attribute_values((!values.is_empty()).then_some(values))
+            // Indexes only support eventually consistent reads.
+            .set_consistent_read(q.index.is_none().then_some(true))
+            .scan_index_forward(q.forward)
+            .into_paginator()
+            .items()
+            .send();
+        let mut out = Vec::new();
+        while let Some(item) = stream.try_next().await.map_err(backend)? {
+            out.push(item);
+            if q.limit > 0 && out.len() >= q.limit {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Counts items of a partition with `sk` in a range (login failures), consistent.
+    async fn count_range(&self, pk: String, from: String, to: &str) -> Result<u32, BackendError> {
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("#pk = :pk AND #sk BETWEEN :a AND :b")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#sk", SK)
+            .expression_attribute_values(":pk", s(pk))
+            .expression_attribute_values(":a", s(from))
+            .expression_attribute_values(":b", s(to))
+            .select(Select::Count)
+            .consistent_read(true)
+            .into_paginator()
+            .send();
+        let mut total = 0u32;
+        while let Some(page) = pages.try_next().await.map_err(backend)? {
+            total += page.count().max(0) as u32;
+        }
+        Ok(total)
+    }
+
+    /// Students in one status (via the sparse status index), oldest first, optionally filtered.
+    async fn students_in_status(&self, status: Status, sk_cond: Option<(&str, String)>, filter: Option<Cond>, limit: usize) -> Result<Vec<StoredStudent>, BackendError> {
+        let mut cond = Cond::new("#p = :p").name("#p", GSI2PK).value(":p", s(keys::status_pk(status)));
+        if let Some((op, v)) = sk_cond {
+            let expr = match op {
+                "begins_with" => "#p = :p AND begins_with(#s, :s)".to_owned(),
+                op => format!("#p = :p AND #s {op} :s"),
+            };
+            cond = Cond { expr, ..cond }.name("#s", GSI2SK).value(":s", s(v));
+        }
+        let items = self.query(Query { index: Some(keys::GSI2), cond, filter, forward: true, limit }).await?;
+        items.into_iter().map(stored_student).collect()
+    }
+
+    /// Adds the school-counter update for a status change to `tx`.
+    fn count_change(&self, tx: &mut Tx, school_id: &str, from: Status, to: Status) -> Result<(), BackendError> {
+        if from == to {
+            return Ok(());
+        }
+        tx.update(
+            tx::key(keys::school_pk(school_id), keys::SCHOOL_SK),
+            "ADD #from :minus, #to :plus",
+            Cond::new("attribute_exists(#pk)")
+                .name("#pk", PK)
+                .name("#from", &keys::counter(from))
+                .name("#to", &keys::counter(to))
+                .value(":minus", n(-1))
+                .value(":plus", n(1)),
+        )?;
+        Ok(())
+    }
+
+    /// Adds the conditional replacement of a student (optimistic lock on `version`).
+    fn put_student(&self, tx: &mut Tx, before: &StoredStudent, after: &gradphoto_core::Student) -> Result<usize, BackendError> {
+        let next = StoredStudent { student: after.clone(), district: before.district.clone(), version: before.version + 1 };
+        tx.put(
+            items::student_item(&next)?,
+            Some(Cond::new("#v = :v").name("#v", keys::VERSION).value(":v", n(before.version))),
+        )
+    }
+
+    /// Keeps the hash-band items equal to the student's current photo hash.
+    fn rewrite_bands(&self, tx: &mut Tx, id: &gradphoto_core::StudentId, old: Option<u64>, new: Option<u64>) -> Result<(), BackendError> {
+        let sk = keys::student_pk(id);
+        let new_bands = new.map(keys::bands);
+        if let Some(old) = old {
+            for (i, (band, value)) in keys::bands(old).into_iter().enumerate() {
+                // Same band item in both: the put below overwrites it (a transaction may not
+                // touch one item twice).
+                if new_bands.map(|b| b[i].1) != Some(value) {
+                    tx.delete(tx::key(keys::band_pk(band, value), sk.clone()), None)?;
+                }
+            }
+        }
+        if let (Some(hash), Some(bands)) = (new, new_bands) {
+            for (band, value) in bands {
+                let mut item = tx::key(keys::band_pk(band, value), sk.clone());
+                item.insert("student_id".into(), s(id.as_str()));
+                item.insert("hash".into(), n(hash));
+                tx.put(item, None)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+pub(crate) struct Query<'a> {
+    index: Option<&'a str>,
+    cond: Cond,
+    filter: Option<Cond>,
+    forward: bool,
+    limit: usize,
+}
+
+/// Rows of the roster index for one school (`GSI1PK = ROSTER#school`).
+pub(crate) fn roster_cond(school_id: &str) -> Cond {
+    Cond::new("#p = :p").name("#p", GSI1PK).value(":p", s(keys::roster_pk(school_id)))
+}
