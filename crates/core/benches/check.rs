@@ -1,0 +1,39 @@
+//! `photo::check` on a valid 272×354 JPEG beside a bare decode of the same file.
+//! Run: cargo bench -p gradphoto-core --bench check -- --warm-up-time 1 --measurement-time 3
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use gradphoto_core::Stage;
+use gradphoto_core::photo::{self, Rules};
+use std::hint::black_box;
+
+fn bench(c: &mut Criterion) {
+    let bytes = common::encode(&common::portrait(common::Look::default()), &common::Enc::default());
+    let rules = Rules::default();
+    assert!(photo::check(&bytes, Stage::Senior, &rules).passed(), "the bench photo must be a valid one");
+    let bomb = common::patch_dimensions(&bytes, 60000, 60000);
+
+    let mut g = c.benchmark_group("photo_272x354");
+    g.bench_function("image_decode", |b| {
+        b.iter(|| image::load_from_memory_with_format(black_box(&bytes), image::ImageFormat::Jpeg).unwrap())
+    });
+    g.bench_function("strict_decode", |b| b.iter(|| photo::picture::decode(black_box(&bytes), 272, 354).unwrap()));
+    g.bench_function("check", |b| b.iter(|| photo::check(black_box(&bytes), Stage::Senior, &rules)));
+    g.bench_function("check_header_bomb_60000", |b| b.iter(|| photo::check(black_box(&bomb), Stage::Senior, &rules)));
+    g.finish();
+
+    // The parts of `check`, to see what dominates.
+    let pic = photo::picture::decode(&bytes, 272, 354).unwrap();
+    let grey = pic.luma();
+    let mut p = c.benchmark_group("check_parts");
+    p.bench_function("header_walk", |b| b.iter(|| photo::jpeg::parse(black_box(&bytes)).unwrap()));
+    p.bench_function("grey_and_colour", |b| b.iter(|| black_box(&pic).grey_and_colour(18)));
+    p.bench_function("background", |b| b.iter(|| photo::background::measure(black_box(&pic), &rules, None)));
+    p.bench_function("phash", |b| b.iter(|| photo::phash::phash(black_box(&grey), 272, 354)));
+    p.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

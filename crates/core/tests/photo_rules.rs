@@ -1,0 +1,216 @@
+//! The deterministic rules of PHOTO_RULES.md on a generated, labelled corpus: every photo
+//! must trip exactly the codes listed for it, nothing more, nothing less.
+
+mod common;
+
+use common::*;
+use gradphoto_core::Stage;
+use gradphoto_core::photo::{self, Rules, phash};
+use image::codecs::jpeg::PixelDensity;
+use std::collections::BTreeSet;
+
+struct Case {
+    name: &'static str,
+    bytes: Vec<u8>,
+    hard: &'static [&'static str],
+    soft: &'static [&'static str],
+}
+
+fn valid_bytes() -> Vec<u8> {
+    encode(&portrait(Look::default()), &Enc::default())
+}
+
+fn corpus() -> Vec<Case> {
+    let base = portrait(Look::default());
+    let valid = valid_bytes();
+    let look = |f: fn(&mut Look)| {
+        let mut l = Look::default();
+        f(&mut l);
+        portrait(l)
+    };
+    let desaturated = {
+        let g = image::DynamicImage::ImageRgb8(base.clone()).into_luma8();
+        image::DynamicImage::ImageLuma8(g).into_rgb8()
+    };
+    let mut cases = vec![
+        Case { name: "valid", bytes: valid.clone(), hard: &[], soft: &[] },
+        Case {
+            name: "white_shirt",
+            bytes: encode(&look(|l| l.shirt = [248, 248, 248]), &Enc::default()),
+            hard: &[],
+            soft: &[],
+        },
+        Case {
+            name: "warm_white_background",
+            bytes: encode(&look(|l| l.background = [252, 243, 226]), &Enc::default()),
+            hard: &[],
+            soft: &[],
+        },
+        Case {
+            name: "slightly_dim_white_background",
+            bytes: encode(&look(|l| l.background = [236, 236, 234]), &Enc::default()),
+            hard: &[],
+            soft: &[],
+        },
+        Case {
+            name: "dpi_from_exif_only",
+            bytes: encode(&base, &Enc { density: no_density(), exif: Some(exif_block(None, None, Some((300, 2)))), ..Enc::default() }),
+            hard: &[],
+            soft: &[],
+        },
+        Case { name: "dpi_118_per_cm", bytes: encode(&base, &Enc { density: per_cm(118), ..Enc::default() }), hard: &[], soft: &[] },
+        Case {
+            name: "phone_exif",
+            bytes: encode(&base, &Enc { exif: Some(exif_block(Some("Apple"), Some("iPhone 13 Pro"), None)), ..Enc::default() }),
+            hard: &[],
+            soft: &["phone_photo"],
+        },
+        Case {
+            name: "wrong_size",
+            bytes: encode(&portrait_sized(Look::default(), 300, 400), &Enc::default()),
+            hard: &["wrong_size"],
+            soft: &[],
+        },
+        Case { name: "dpi_72", bytes: encode(&base, &Enc { density: PixelDensity::dpi(72), ..Enc::default() }), hard: &["low_dpi"], soft: &[] },
+        Case { name: "no_density", bytes: encode(&base, &Enc { density: no_density(), ..Enc::default() }), hard: &["low_dpi"], soft: &[] },
+        Case { name: "dpi_28_per_cm", bytes: encode(&base, &Enc { density: per_cm(28), ..Enc::default() }), hard: &["low_dpi"], soft: &[] },
+        Case {
+            name: "exif_72_dpi_no_jfif",
+            bytes: encode(&base, &Enc { density: no_density(), exif: Some(exif_block(None, None, Some((72, 2)))), ..Enc::default() }),
+            hard: &["low_dpi"],
+            soft: &[],
+        },
+        Case { name: "greyscale_one_component", bytes: encode_grey(&base), hard: &["not_colour"], soft: &[] },
+        Case { name: "greyscale_as_rgb", bytes: encode(&desaturated, &Enc::default()), hard: &["not_colour"], soft: &[] },
+        Case {
+            name: "grey_background",
+            bytes: encode(&look(|l| l.background = [188, 188, 188]), &Enc::default()),
+            hard: &["background_not_white"],
+            soft: &[],
+        },
+        Case {
+            name: "blue_background",
+            bytes: encode(&look(|l| l.background = [67, 142, 219]), &Enc::default()),
+            hard: &["background_not_white"],
+            soft: &[],
+        },
+        Case {
+            name: "pale_blue_background",
+            bytes: encode(&look(|l| l.background = [222, 236, 252]), &Enc::default()),
+            hard: &["background_not_white"],
+            soft: &[],
+        },
+        Case {
+            name: "shadowed_top_corner",
+            bytes: encode(&look(|l| l.corner_shadow = 0.22), &Enc::default()),
+            hard: &["background_not_white"],
+            soft: &[],
+        },
+        Case { name: "truncated", bytes: valid[..valid.len() * 7 / 10].to_vec(), hard: &["corrupt"], soft: &[] },
+        Case { name: "garbled_scan_data", bytes: garble_scan(&valid), hard: &["corrupt"], soft: &[] },
+        Case { name: "png_named_jpg", bytes: encode_png(&base), hard: &["not_jpeg"], soft: &[] },
+        Case {
+            name: "tiny_file",
+            bytes: encode(&look(|l| l.noise = 0), &Enc { quality: 15, ..Enc::default() }),
+            hard: &["too_small"],
+            soft: &[],
+        },
+        Case { name: "over_1_mib", bytes: pad_with_comments(&valid, 1024 * 1024 + 10), hard: &["too_large"], soft: &[] },
+        Case { name: "header_bomb_60000", bytes: patch_dimensions(&valid, 60000, 60000), hard: &["wrong_size"], soft: &[] },
+        Case {
+            name: "header_bomb_with_garbage_scan",
+            bytes: patch_dimensions(&garble_scan(&valid), 60000, 60000),
+            hard: &["wrong_size"],
+            soft: &[],
+        },
+    ];
+    // Higher and lower JPEG quality of the valid photo pass too.
+    for (name, q) in [("quality_75", 75u8), ("quality_98", 98)] {
+        cases.push(Case { name, bytes: encode(&base, &Enc { quality: q, ..Enc::default() }), hard: &[], soft: &[] });
+    }
+    cases
+}
+
+fn set(v: &[&str]) -> BTreeSet<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+#[test]
+fn every_photo_trips_exactly_its_codes() {
+    let rules = Rules::default();
+    let mut failures = Vec::new();
+    for case in corpus() {
+        let report = photo::check(&case.bytes, Stage::Senior, &rules);
+        let (hard, soft) = (set(&report.codes()), set(&report.flags()));
+        if hard != set(case.hard) || soft != set(case.soft) {
+            failures.push(format!(
+                "{} ({} bytes): want hard {:?} soft {:?}, got hard {:?} soft {:?}\n  {:#?}",
+                case.name,
+                case.bytes.len(),
+                case.hard,
+                case.soft,
+                hard,
+                soft,
+                report.hard
+            ));
+        }
+        for r in report.hard.iter().chain(&report.soft) {
+            assert!(r.message.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "{}: message must be Chinese", case.name);
+        }
+    }
+    assert!(failures.is_empty(), "{} photo(s) judged wrongly:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[test]
+fn messages_say_what_was_measured_and_what_is_wanted() {
+    let rules = Rules::default();
+    let r = photo::check(&encode(&portrait_sized(Look::default(), 300, 400), &Enc::default()), Stage::Senior, &rules);
+    assert_eq!(r.hard[0].message, "照片尺寸应为 272×354 像素，当前为 300×400；请用剪裁（不要拉伸）调整到规定尺寸");
+    let r = photo::check(&encode(&portrait(Look::default()), &Enc { density: PixelDensity::dpi(72), ..Enc::default() }), Stage::Senior, &rules);
+    assert!(r.hard[0].message.contains("300 DPI") && r.hard[0].message.contains("当前为 72 DPI"), "{}", r.hard[0].message);
+    let r = photo::check(&encode_png(&portrait(Look::default())), Stage::Senior, &rules);
+    assert!(r.hard[0].message.contains("PNG"), "{}", r.hard[0].message);
+}
+
+#[test]
+fn all_failing_rules_are_reported_together() {
+    // 72 dpi, greyscale, grey background, phone EXIF: four findings at once.
+    let mut l = Look::default();
+    l.background = [180, 180, 180];
+    let img = image::DynamicImage::ImageRgb8(portrait(l)).into_luma8();
+    let rgb = image::DynamicImage::ImageLuma8(img).into_rgb8();
+    let bytes = encode(&rgb, &Enc { density: PixelDensity::dpi(72), exif: Some(exif_block(Some("HUAWEI"), Some("ELS-AN00"), None)), ..Enc::default() });
+    let r = photo::check(&bytes, Stage::Senior, &Rules::default());
+    assert_eq!(set(&r.codes()), set(&["low_dpi", "not_colour", "background_not_white"]));
+    assert_eq!(r.flags(), vec!["phone_photo"]);
+}
+
+#[test]
+fn phash_survives_reencoding_and_separates_different_pictures() {
+    let rules = Rules::default();
+    let base = portrait(Look::default());
+    let h = |b: &[u8]| photo::check(b, Stage::Senior, &rules).phash.expect("decoded photo has a hash");
+    let a = h(&encode(&base, &Enc::default()));
+    let b = h(&encode(&base, &Enc { quality: 70, ..Enc::default() }));
+    let c = h(&encode(&base, &Enc { quality: 98, density: per_cm(118), ..Enc::default() }));
+    assert!(phash::distance(a, b) <= 4, "re-encode at q70 moved {} bits", phash::distance(a, b));
+    assert!(phash::distance(a, c) <= 4, "re-encode at q98 moved {} bits", phash::distance(a, c));
+    let mirrored = image::imageops::flip_horizontal(&base);
+    let mut shifted = portrait(Look::default());
+    image::imageops::overlay(&mut shifted, &image::imageops::crop_imm(&base, 0, 40, 272, 314).to_image(), 0, 0);
+    for (name, other) in [("mirrored", mirrored), ("shifted up 40 px", shifted)] {
+        let d = phash::distance(a, h(&encode(&other, &Enc::default())));
+        assert!(d > 12, "{name}: only {d} bits apart");
+    }
+    // Undecodable photos have no hash.
+    assert_eq!(photo::check(b"not a photo", Stage::Senior, &rules).phash, None);
+}
+
+#[test]
+fn rules_deserialise_with_defaults_for_missing_fields() {
+    let r: Rules = serde_json::from_str(r#"{"min_dpi": 350}"#).unwrap();
+    assert_eq!(r.min_dpi, 350);
+    assert_eq!(r.width, 272);
+    let bytes = valid_bytes();
+    assert_eq!(photo::check(&bytes, Stage::Senior, &r).codes(), vec!["low_dpi"]);
+}
