@@ -61,11 +61,14 @@ export function formatBytes(n) {
   return `${(n / 1024 / 1024).toFixed(2)} MB`;
 }
 
-/** A short message in the page's live region (screen readers announce it). */
+/** A short message in the page's live region (screen readers announce it); fades after a while. */
+let sayTimer = null;
 export function say(text, kind = "info") {
   const box = document.getElementById("notice");
   if (!box) return;
+  clearTimeout(sayTimer);
   replace(box, text ? h("p", { class: `notice notice-${kind}` }, text) : null);
+  if (text) sayTimer = setTimeout(() => box.replaceChildren(), kind === "error" ? 10_000 : 4000);
 }
 
 /** Fills the banner, busy and helpdesk parts of the page. Call once per page. */
