@@ -393,7 +393,7 @@ export async function batchView(ctx) {
     if (it.state === "done" && it.status) parts.push(statusChip(it.status));
     else parts.push(h("span", { class: `state state-${it.state}` }, STATE_TEXT[it.state] || it.state));
     if (it.message) parts.push(h("div", { class: it.state === "failed" ? "error" : "hint" }, it.message));
-    if (it.reasons && it.reasons.length) parts.push(h("ul", { class: "reasons" }, it.reasons.map((x) => h("li", { dataset: { code: x.code } }, x.message))));
+    if (it.reasons && it.reasons.length) parts.push(h("ul", { class: it.status === "rejected" ? "reasons" : "reasons soft" }, it.reasons.map((x) => h("li", { dataset: { code: x.code } }, x.message))));
     replace(r.result, parts);
   }
 

@@ -82,8 +82,13 @@ async function start() {
   renderConsole();
 }
 
+// review.html?school_id=…&district=… narrows the queue (the API's own filters).
+const FILTER = new URLSearchParams(location.search);
+
 async function loadQueue() {
-  const r = await api("/api/review/queue?limit=50", { role: state.role });
+  const q = new URLSearchParams({ limit: "50" });
+  for (const k of ["school_id", "district"]) if (FILTER.get(k)) q.set(k, FILTER.get(k));
+  const r = await api(`/api/review/queue?${q}`, { role: state.role });
   state.items = r.items || [];
   state.pendingTotal = typeof r.pending_total === "number" ? r.pending_total : null;
   state.index = 0;
@@ -98,7 +103,7 @@ function renderConsole() {
   els.info = h("div", { class: "review-info" });
   els.findings = h("div", { class: "findings" });
   els.reasonBox = h("fieldset", { class: "reasons-pick" }, h("legend", {}, "不通过原因（按 1–9 选择）"));
-  els.note = h("textarea", { id: "review-note", rows: 2, maxlength: 500, placeholder: "可选，补充说明（按 N 输入，Esc 返回）" });
+  els.note = h("textarea", { id: "review-note", rows: 1, maxlength: 500, placeholder: "可选，补充说明（按 N 输入，Esc 返回）" });
   els.error = h("p", { class: "form-error", role: "alert", id: "review-error" });
   els.approve = h("button", { type: "button", class: "approve", id: "approve", onclick: () => decide("approve") }, "通过（A）");
   els.reject = h("button", { type: "button", class: "reject", id: "reject", onclick: () => decide("reject") }, "不通过（R）");
@@ -117,8 +122,7 @@ function renderConsole() {
       els.reasonBox,
       h("div", { class: "field" }, h("label", { for: "review-note" }, "审核备注"), els.note),
       els.error,
-      h("div", { class: "actions" }, els.approve, els.reject),
-      h("div", { class: "actions" }, els.prev, els.next),
+      h("div", { class: "actions" }, els.approve, els.reject, h("span", { class: "spacer" }), els.prev, els.next),
       h(
         "details",
         { class: "shortcuts" },
@@ -127,7 +131,20 @@ function renderConsole() {
       )
     )
   );
-  replace(main, h("h1", {}, "照片审核"), els.progress, h("div", { id: "review-body" }), els.strip);
+  const first = state.items[0];
+  const scope = [FILTER.get("district"), FILTER.get("school_id") && ((first && first.school) || FILTER.get("school_id"))].filter(Boolean);
+  replace(
+    main,
+    h(
+      "div",
+      { class: "review-head" },
+      h("h1", {}, "照片审核"),
+      els.progress,
+      scope.length ? h("p", { class: "hint" }, `仅显示：${scope.join(" / ")}（`, h("a", { href: "review.html" }, "显示全部"), "）") : null
+    ),
+    h("div", { id: "review-body" }),
+    els.strip
+  );
   draw();
 }
 
@@ -138,8 +155,13 @@ function current() {
 function draw() {
   const body = document.getElementById("review-body");
   const it = current();
-  const remaining = state.pendingTotal !== null ? Math.max(state.pendingTotal, state.items.length) : state.items.length;
-  els.progress.textContent = `本次已审核 ${state.done.approve + state.done.reject} 张（通过 ${state.done.approve}，不通过 ${state.done.reject}）· 待审核 ${remaining} 张`;
+  // pending_total counts every school; with a filter the loaded items are this view's queue.
+  const filtered = FILTER.has("school_id") || FILTER.has("district");
+  const all = state.pendingTotal !== null ? Math.max(state.pendingTotal, state.items.length) : state.items.length;
+  const remaining = filtered ? state.items.length : all;
+  els.progress.textContent =
+    `本次已审核 ${state.done.approve + state.done.reject} 张（通过 ${state.done.approve}，不通过 ${state.done.reject}）· 待审核 ${remaining} 张` +
+    (filtered && state.pendingTotal !== null ? `（全部学校共 ${all} 张）` : "");
   if (!it) {
     replace(body, h("section", { class: "card empty-queue", id: "queue-empty" }, h("h2", {}, "待审核队列已清空"), h("p", {}, "暂时没有待审核的照片。"), h("button", { type: "button", onclick: () => reload() }, "刷新队列")));
     els.strip.replaceChildren();
@@ -153,18 +175,11 @@ function draw() {
   );
   replace(
     els.info,
-    h("h2", { id: "review-name" }, it.name),
+    h("h2", {}, h("span", { id: "review-name" }, it.name), " ", h("span", { id: "review-student-id", class: "sid" }, it.student_id)),
     h(
-      "dl",
-      { class: "facts compact" },
-      h("dt", {}, "学籍副号"),
-      h("dd", { id: "review-student-id" }, it.student_id),
-      h("dt", {}, "学校"),
-      h("dd", {}, `${it.district || ""} ${it.school || ""}`),
-      h("dt", {}, "学段 / 班级"),
-      h("dd", {}, `${STAGE[it.stage] || it.stage || ""} ${it.class || ""}`),
-      h("dt", {}, "上传时间"),
-      h("dd", {}, formatTime(it.uploaded_at))
+      "p",
+      { class: "meta" },
+      [`${it.district || ""} ${it.school || ""}`, `${STAGE[it.stage] || it.stage || ""} ${it.class || ""}`, `上传于 ${formatTime(it.uploaded_at)}`].join(" · ")
     )
   );
   const findings = it.findings || [];
@@ -203,6 +218,7 @@ function drawReasons() {
       box.addEventListener("change", () => {
         if (box.checked) state.picked.add(r.code);
         else state.picked.delete(r.code);
+        els.error.textContent = "";
       });
       return h(
         "div",
@@ -221,6 +237,7 @@ function toggleReason(i) {
   else state.picked.add(r.code);
   const box = document.getElementById(`reason-${r.code}`);
   if (box) box.checked = state.picked.has(r.code);
+  els.error.textContent = "";
 }
 
 function move(delta) {

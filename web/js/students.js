@@ -96,7 +96,7 @@ export async function studentsView(ctx, params) {
       h("td", { "data-label": "学籍副号" }, s.student_id),
       h("td", { "data-label": "班级" }, s.class),
       h("td", { "data-label": "上传状态" }, statusChip(s.status), s.uploaded_at ? h("div", { class: "when" }, formatTime(s.uploaded_at)) : null),
-      h("td", { class: "reasons", "data-label": "说明" }, reasons.length ? h("ul", {}, reasons) : null, h("div", { class: "row-progress", "aria-live": "polite" })),
+      h("td", { class: "reasons", "data-label": "说明" }, reasons.length ? h("ul", { class: s.status === "rejected" ? "" : "soft" }, reasons) : null, h("div", { class: "row-progress", "aria-live": "polite" })),
       actions
     );
   }
@@ -108,7 +108,8 @@ export async function studentsView(ctx, params) {
       replace(note, h("p", { class: "error", role: "alert" }, problem.message));
       return;
     }
-    for (const el of tr.querySelectorAll("input,label.button")) el.setAttribute("aria-disabled", "true");
+    const input = tr.querySelector("input[type=file]");
+    input.disabled = true;
     const bar = h("progress", { max: file.size, value: 0, "aria-label": `${s.name}的上传进度` });
     const text = h("span", {}, "正在申请上传…");
     replace(note, bar, text);
@@ -125,7 +126,8 @@ export async function studentsView(ctx, params) {
       draw();
     } catch (e) {
       replace(note, h("p", { class: "error", role: "alert" }, `上传失败：${e.message}`));
-      for (const el of tr.querySelectorAll("input,label.button")) el.removeAttribute("aria-disabled");
+      input.disabled = false;
+      input.value = "";
     }
   }
 

@@ -1,0 +1,122 @@
+// The reviewer clears a school's queue with the keyboard alone (J/K to move, A approve, 1–9 to
+// pick reasons, N for a note, R reject), and the bureau then sees the result and exports it.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { BASE, launch, newPage, shot, fixtureBytes, bureauToken, makeSchool, registerSchool, uploadFromNode, call } from "../lib/harness.js";
+
+let browser;
+let school;
+let teacher;
+let page;
+
+before(async () => {
+  browser = await launch();
+  const bureau = await bureauToken();
+  school = await makeSchool({ bureau, names: ["周思远", "吴佳怡", "徐博文"], classes: ["高三(3)班"] });
+  teacher = await registerSchool(school.code);
+  // Oldest first in the queue: upload one after another.
+  const verdicts = [];
+  for (const [i, f] of [[0, "good.jpg"], [1, "good-alt.jpg"], [2, "good.jpg"]]) {
+    verdicts.push(await uploadFromNode(teacher.token, school.students[i].student_id, fixtureBytes(f)));
+  }
+  assert.deepEqual(verdicts.map((v) => v.status), ["pending_review", "pending_review", "pending_review"], JSON.stringify(verdicts));
+  page = await newPage(browser);
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+const sid = (i) => school.students[i].student_id;
+const currentId = () => page.locator("#review-student-id").textContent();
+
+test("reviewer logs in and sees the queue with large previews and progress", async () => {
+  await page.goto(`${BASE}/review.html?school_id=${encodeURIComponent(school.school_id)}`);
+  await page.getByLabel("用户名").fill("reviewer1");
+  await page.getByLabel("密码").fill("review123");
+  await page.getByRole("button", { name: "登录" }).click();
+  await page.locator("#review-student-id").waitFor();
+  assert.equal(await currentId(), sid(0));
+  assert.match(await page.locator("#review-progress").textContent(), /待审核 3 张/);
+  const size = await page.locator(".review-preview img").evaluate(async (img) => {
+    await img.decode();
+    return [img.naturalWidth, img.getBoundingClientRect().width];
+  });
+  assert.equal(size[0], 272);
+  assert.ok(size[1] >= 1.5 * 272, `the preview is enlarged (${size[1]}px wide)`);
+  assert.ok((await page.locator(".reasons-pick input[type=checkbox]").count()) >= 9, "reason picks are listed");
+  await shot(page, "11-review");
+});
+
+test("J and K move through the queue", async () => {
+  await page.keyboard.press("j");
+  assert.equal(await currentId(), sid(1));
+  await page.keyboard.press("j");
+  assert.equal(await currentId(), sid(2));
+  await page.keyboard.press("k");
+  await page.keyboard.press("k");
+  assert.equal(await currentId(), sid(0));
+});
+
+test("A approves; R needs a reason; 1 picks one, N writes a note, R rejects", async () => {
+  await page.keyboard.press("a");
+  await page.locator("#review-student-id", { hasText: sid(1) }).waitFor();
+  assert.match(await page.locator("#review-progress").textContent(), /本次已审核 1 张/);
+
+  // Start from a clean slate of picks (the automatic findings may have preselected some).
+  for (const box of await page.locator(".reasons-pick input:checked").all()) await box.uncheck();
+  await page.locator("body").focus();
+  await page.keyboard.press("r");
+  await page.locator("#review-error").filter({ hasText: "请至少选择一个不通过原因" }).waitFor();
+  assert.equal(await currentId(), sid(1), "nothing was decided without a reason");
+
+  await page.keyboard.press("1");
+  const first = page.locator(".reasons-pick input").first();
+  assert.ok(await first.isChecked());
+  const firstCode = await first.getAttribute("value");
+  await page.keyboard.press("n");
+  await page.keyboard.type("背景有阴影，请重新拍摄");
+  await page.keyboard.press("Escape");
+  await shot(page, "12-review-reject");
+  await page.keyboard.press("r");
+  await page.locator("#review-student-id", { hasText: sid(2) }).waitFor();
+
+  const rejected = await call(`/api/students/${sid(1)}`, { token: teacher.token });
+  assert.equal(rejected.status, "rejected");
+  assert.deepEqual(rejected.reasons.map((r) => r.code), [firstCode]);
+  assert.equal((await call(`/api/students/${sid(0)}`, { token: teacher.token })).status, "approved");
+});
+
+test("the last one shows its automatic findings; approving it empties the queue", async () => {
+  // good.jpg was uploaded twice: the check flags the second as a duplicate.
+  assert.match(await page.locator(".findings").textContent(), /几乎相同|相同|duplicate/);
+  await page.keyboard.press("a");
+  await page.locator("#queue-empty").waitFor();
+  assert.match(await page.locator("#review-progress").textContent(), /本次已审核 3 张（通过 2，不通过 1）/);
+  await shot(page, "13-review-empty");
+  assert.equal((await call(`/api/students/${sid(2)}`, { token: teacher.token })).status, "approved");
+  assert.deepEqual(page.errors, []);
+});
+
+test("bureau page: progress per school and the ZIP export of approved photos", async () => {
+  const bp = await newPage(browser);
+  await bp.goto(`${BASE}/bureau.html`);
+  await bp.getByLabel("用户名").fill("bureau");
+  await bp.getByLabel("密码").fill("bureau123");
+  await bp.getByRole("button", { name: "登录" }).click();
+  const row = bp.locator(`#progress-table tr[data-school-id="${school.school_id}"]`);
+  await row.waitFor();
+  const cells = await row.locator("td.num").allTextContents();
+  // 未上传, 已上传, 待审核, 已审核, 未通过审核, 完成率
+  assert.deepEqual(cells.slice(0, 5), ["0", "0", "0", "2", "1"]);
+  await shot(bp, "14-bureau", { fullPage: true });
+  const [download] = await Promise.all([bp.waitForEvent("download"), row.getByRole("button", { name: /导出/ }).click()]);
+  const zipPath = await download.path();
+  const listing = execFileSync("python3", ["-c", "import sys, zipfile; print('\\n'.join(zipfile.ZipFile(sys.argv[1]).namelist()))", zipPath], { encoding: "utf8" });
+  const names = listing.trim().split("\n").sort();
+  assert.deepEqual(names, [`${school.school_id}/${sid(0)}.jpg`, `${school.school_id}/${sid(2)}.jpg`, "manifest.csv"].sort());
+  assert.ok(readFileSync(zipPath).length > 1000);
+  await bp.context().close();
+});
