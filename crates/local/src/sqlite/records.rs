@@ -1,0 +1,562 @@
+//! The `Records` port on SQLite. Each conditional transition reads its condition and writes its
+//! change (and the audit row) inside one `BEGIN IMMEDIATE` transaction on the single writer.
+
+use super::codec::{self, STUDENT_COLS, STUDENT_COLS_S, SCHOOL_COLS, SCHOOL_ORDER, TICKET_COLS, hash_to_sql, ts};
+use super::{Fail, SqliteRecords};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use gradphoto_core::ports::*;
+use gradphoto_core::{Account, AuditEvent, Campaign, Counts, Decision, Reason, RosterRow, School, Status, Student, StudentId, Ticket};
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter, types::Value};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Who the audit trail names for automatic transitions.
+pub const ACTOR_UPLOAD: &str = "system";
+pub const ACTOR_CHECK: &str = "check";
+
+fn get_student(conn: &Connection, id: &str) -> rusqlite::Result<Option<Student>> {
+    conn.prepare_cached(&format!("SELECT {STUDENT_COLS} FROM students WHERE student_id = ?1"))?
+        .query_row([id], codec::student)
+        .optional()
+}
+
+fn get_school(conn: &Connection, school_id: &str) -> rusqlite::Result<Option<School>> {
+    conn.prepare_cached(&format!("SELECT {SCHOOL_COLS} FROM schools WHERE school_id = ?1"))?
+        .query_row([school_id], codec::school)
+        .optional()
+}
+
+fn get_ticket(conn: &Connection, student_id: &str, ticket_id: &str) -> rusqlite::Result<Option<Ticket>> {
+    conn.prepare_cached(&format!("SELECT {TICKET_COLS} FROM tickets WHERE ticket_id = ?1 AND student_id = ?2"))?
+        .query_row([ticket_id, student_id], codec::ticket)
+        .optional()
+}
+
+fn account_exists(conn: &Connection, username: &str) -> rusqlite::Result<bool> {
+    conn.prepare_cached("SELECT 1 FROM accounts WHERE username = ?1")?.exists([username])
+}
+
+fn insert_account(conn: &Connection, a: &Account, school_id: Option<&str>) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO accounts (username, password_hash, role, school_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![a.username, a.password_hash, a.role.as_str(), school_id, ts(a.created_at)])?;
+    Ok(())
+}
+
+fn insert_audit<E>(conn: &Connection, e: &AuditEvent) -> Result<(), Fail<E>> {
+    conn.prepare_cached(
+        "INSERT INTO audit (student_id, at, actor, from_status, to_status, reasons, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        e.student_id.as_str(),
+        ts(e.at),
+        e.actor,
+        e.from.as_str(),
+        e.to.as_str(),
+        serde_json::to_string(&e.reasons)?,
+        e.note
+    ])?;
+    Ok(())
+}
+
+fn codes(reasons: &[Reason]) -> Vec<String> {
+    reasons.iter().map(|r| r.code.clone()).collect()
+}
+
+fn query_students(conn: &Connection, sql: &str, args: Vec<Value>) -> rusqlite::Result<Vec<Student>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map(params_from_iter(args), codec::student)?;
+    rows.collect()
+}
+
+/// Writes the student's decided fields back (the caller computed them under the transaction).
+fn store_decision<E>(conn: &Connection, s: &Student) -> Result<(), Fail<E>> {
+    let bands = s.photo_hash.map(codec::bands);
+    let band = |i: usize| bands.map(|b| b[i]);
+    conn.prepare_cached(
+        "UPDATE students SET status = ?2, reasons = ?3, uploaded_at = ?4, reviewed_at = ?5, photo_key = ?6, generation = ?7,
+                photo_hash = ?8, hb0 = ?9, hb1 = ?10, hb2 = ?11, hb3 = ?12, hb4 = ?13
+         WHERE student_id = ?1",
+    )?
+    .execute(params![
+        s.student_id.as_str(),
+        s.status.as_str(),
+        serde_json::to_string(&s.reasons)?,
+        s.uploaded_at.map(ts),
+        s.reviewed_at.map(ts),
+        s.photo_key,
+        s.generation,
+        s.photo_hash.map(hash_to_sql),
+        band(0),
+        band(1),
+        band(2),
+        band(3),
+        band(4),
+    ])?;
+    Ok(())
+}
+
+#[async_trait]
+impl Records for SqliteRecords {
+    async fn campaign(&self) -> Result<Option<Campaign>, BackendError> {
+        self.read(|c| {
+            Ok(c.query_row("SELECT name, starts_on, ends_on, daily_open, daily_close, timezone FROM campaign WHERE id = 1", [], codec::campaign)
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn put_campaign(&self, campaign: &Campaign) -> Result<(), BackendError> {
+        let c = campaign.clone();
+        self.write(move |tx| {
+            tx.execute(
+                "INSERT INTO campaign (id, name, starts_on, ends_on, daily_open, daily_close, timezone) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, starts_on = excluded.starts_on, ends_on = excluded.ends_on,
+                    daily_open = excluded.daily_open, daily_close = excluded.daily_close, timezone = excluded.timezone",
+                params![c.name, codec::date_to_sql(c.starts_on), codec::date_to_sql(c.ends_on), c.daily_open, c.daily_close, c.timezone],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn insert_schools(&self, schools: &[School]) -> Result<(), BackendError> {
+        let schools = schools.to_vec();
+        self.write(move |tx| {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO schools (school_id, district, name, stage, registration_code, username) VALUES (?1, ?2, ?3, ?4, ?5, NULL)",
+            )?;
+            for s in &schools {
+                // A duplicate id or code fails the whole batch (the transaction rolls back).
+                stmt.execute(params![s.school_id, s.district, s.name, s.stage.as_str(), s.registration_code]).map_err(|e| {
+                    Fail::Db(BackendError::new(format!("school {} / code {}: {e}", s.school_id, s.registration_code)))
+                })?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn school(&self, school_id: &str) -> Result<Option<School>, BackendError> {
+        let id = school_id.to_owned();
+        self.read(move |c| Ok(get_school(c, &id)?)).await
+    }
+
+    async fn school_by_code(&self, code: &str) -> Result<Option<School>, BackendError> {
+        let code = code.to_owned();
+        self.read(move |c| {
+            Ok(c.prepare_cached(&format!("SELECT {SCHOOL_COLS} FROM schools WHERE registration_code = ?1"))?
+                .query_row([code], codec::school)
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn schools(&self) -> Result<Vec<School>, BackendError> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(&format!("SELECT {SCHOOL_COLS} FROM schools ORDER BY {SCHOOL_ORDER}"))?;
+            let rows = stmt.query_map([], codec::school)?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
+    async fn register(&self, code: &str, account: &Account) -> Result<School, RegisterError> {
+        let code = code.to_owned();
+        let account = account.clone();
+        self.write(move |tx| {
+            let school = tx
+                .prepare_cached(&format!("SELECT {SCHOOL_COLS} FROM schools WHERE registration_code = ?1"))?
+                .query_row([&code], codec::school)
+                .optional()?;
+            let Some(mut school) = school else { return Err(Fail::Rule(RegisterError::UnknownCode)) };
+            if school.username.is_some() {
+                return Err(Fail::Rule(RegisterError::CodeUsed));
+            }
+            if account_exists(tx, &account.username)? {
+                return Err(Fail::Rule(RegisterError::UsernameTaken));
+            }
+            insert_account(tx, &account, Some(&school.school_id))?;
+            tx.prepare_cached("UPDATE schools SET username = ?2 WHERE school_id = ?1")?
+                .execute(params![school.school_id, account.username])?;
+            school.username = Some(account.username);
+            Ok(school)
+        })
+        .await
+    }
+
+    async fn create_account(&self, account: &Account) -> Result<(), AccountError> {
+        let account = account.clone();
+        self.write(move |tx| {
+            if account_exists(tx, &account.username)? {
+                return Err(Fail::Rule(AccountError::UsernameTaken));
+            }
+            insert_account(tx, &account, account.school_id.as_deref())?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn account(&self, username: &str) -> Result<Option<Account>, BackendError> {
+        let username = username.to_owned();
+        self.read(move |c| {
+            Ok(c.prepare_cached("SELECT username, password_hash, role, school_id, created_at FROM accounts WHERE username = ?1")?
+                .query_row([username], codec::account)
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn record_login_failure(&self, username: &str, at: DateTime<Utc>, since: DateTime<Utc>) -> Result<u32, BackendError> {
+        let username = username.to_owned();
+        self.write(move |tx| {
+            tx.prepare_cached("INSERT INTO login_failures (username, at) VALUES (?1, ?2)")?.execute(params![username, ts(at)])?;
+            let n: u32 = tx
+                .prepare_cached("SELECT COUNT(*) FROM login_failures WHERE username = ?1 AND at >= ?2")?
+                .query_row(params![username, ts(since)], |r| r.get(0))?;
+            Ok(n)
+        })
+        .await
+    }
+
+    async fn login_failures(&self, username: &str, since: DateTime<Utc>) -> Result<u32, BackendError> {
+        let username = username.to_owned();
+        self.read(move |c| {
+            Ok(c.prepare_cached("SELECT COUNT(*) FROM login_failures WHERE username = ?1 AND at >= ?2")?
+                .query_row(params![username, ts(since)], |r| r.get(0))?)
+        })
+        .await
+    }
+
+    async fn clear_login_failures(&self, username: &str) -> Result<(), BackendError> {
+        let username = username.to_owned();
+        self.write(move |tx| {
+            tx.prepare_cached("DELETE FROM login_failures WHERE username = ?1")?.execute([username])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn import_roster(&self, rows: &[RosterRow]) -> Result<(u32, u32), ImportError> {
+        let rows = rows.to_vec();
+        self.write(move |tx| {
+            // Unknown schools first, for every row, before any student is looked at.
+            let schools: BTreeSet<&str> = rows.iter().map(|r| r.school_id.as_str()).collect();
+            {
+                let mut exists = tx.prepare_cached("SELECT 1 FROM schools WHERE school_id = ?1")?;
+                for s in schools {
+                    if !exists.exists([s])? {
+                        return Err(Fail::Rule(ImportError::UnknownSchool(s.to_owned())));
+                    }
+                }
+            }
+            let mut find = tx.prepare_cached("SELECT school_id FROM students WHERE student_id = ?1")?;
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO students (student_id, school_id, name, class, status, reasons, generation)
+                 VALUES (?1, ?2, ?3, ?4, 'not_uploaded', '[]', 0)",
+            )?;
+            let mut update = tx.prepare_cached(
+                "UPDATE students SET name = ?2, class = ?3 WHERE student_id = ?1 AND (name IS NOT ?2 OR class IS NOT ?3)",
+            )?;
+            let (mut imported, mut updated) = (0u32, 0u32);
+            // Rows apply in order: a student listed twice is imported once and then updated
+            // (the later row wins), exactly as two consecutive imports would do.
+            for row in &rows {
+                let existing: Option<String> = find.query_row([row.student_id.as_str()], |r| r.get(0)).optional()?;
+                match existing {
+                    None => {
+                        insert.execute(params![row.student_id.as_str(), row.school_id, row.name, row.class])?;
+                        imported += 1;
+                    }
+                    Some(school) if school == row.school_id => {
+                        update.execute(params![row.student_id.as_str(), row.name, row.class])?;
+                        updated += 1;
+                    }
+                    Some(_) => return Err(Fail::Rule(ImportError::StudentOfAnotherSchool(row.student_id.clone()))),
+                }
+            }
+            Ok((imported, updated))
+        })
+        .await
+    }
+
+    async fn student(&self, student_id: &StudentId) -> Result<Option<Student>, BackendError> {
+        let id = student_id.clone();
+        self.read(move |c| Ok(get_student(c, id.as_str())?)).await
+    }
+
+    async fn students(&self, school_id: &str, filter: &StudentFilter) -> Result<Vec<Student>, BackendError> {
+        let mut sql = format!("SELECT {STUDENT_COLS} FROM students WHERE school_id = ?");
+        let mut args = vec![Value::Text(school_id.to_owned())];
+        if let Some(class) = &filter.class {
+            sql.push_str(" AND class = ?");
+            args.push(Value::Text(class.clone()));
+        }
+        if let Some(status) = filter.status {
+            sql.push_str(" AND status = ?");
+            args.push(Value::Text(status.as_str().to_owned()));
+        }
+        sql.push_str(" ORDER BY class, student_id");
+        self.read(move |c| Ok(query_students(c, &sql, args)?)).await
+    }
+
+    async fn counts(&self, school_id: &str) -> Result<Counts, BackendError> {
+        let id = school_id.to_owned();
+        self.read(move |c| {
+            let mut counts = Counts::default();
+            let mut stmt = c.prepare_cached("SELECT status, n FROM school_counts WHERE school_id = ?1")?;
+            let mut rows = stmt.query([id])?;
+            while let Some(row) = rows.next()? {
+                let status: String = row.get(0)?;
+                let n: i64 = row.get(1)?;
+                counts.add(codec::status(&status).map_err(BackendError::new)?, n.max(0) as u32);
+            }
+            Ok(counts)
+        })
+        .await
+    }
+
+    async fn all_counts(&self) -> Result<BTreeMap<String, Counts>, BackendError> {
+        self.read(|c| {
+            // Every school appears, with zeros when it has no students yet.
+            let mut stmt = c.prepare_cached(
+                "SELECT sc.school_id, n.status, n.n FROM schools sc LEFT JOIN school_counts n ON n.school_id = sc.school_id",
+            )?;
+            let mut rows = stmt.query([])?;
+            let mut out: BTreeMap<String, Counts> = BTreeMap::new();
+            while let Some(row) = rows.next()? {
+                let school: String = row.get(0)?;
+                let entry = out.entry(school).or_default();
+                if let Some(status) = row.get::<_, Option<String>>(1)? {
+                    let n: i64 = row.get(2)?;
+                    entry.add(codec::status(&status).map_err(BackendError::new)?, n.max(0) as u32);
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn issue_ticket(&self, ticket: &Ticket) -> Result<Ticket, TicketError> {
+        let ticket = ticket.clone();
+        self.write(move |tx| {
+            let student = get_student(tx, ticket.student_id.as_str())?;
+            // A student of another school is as unknown as a missing one: the caller must not
+            // learn or touch other schools' rosters through tickets.
+            let Some(student) = student.filter(|s| s.school_id == ticket.school_id) else {
+                return Err(Fail::Rule(TicketError::UnknownStudent));
+            };
+            if !student.status.may_upload() {
+                return Err(Fail::Rule(TicketError::AlreadyUploaded(student.status)));
+            }
+            let issued = Ticket { generation: student.generation, ..ticket };
+            tx.prepare_cached(
+                "INSERT INTO tickets (ticket_id, student_id, school_id, generation, size, issued_at, expires_at, used)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0)",
+            )?
+            .execute(params![
+                issued.ticket_id,
+                issued.student_id.as_str(),
+                issued.school_id,
+                issued.generation,
+                i64::try_from(issued.size).unwrap_or(i64::MAX),
+                ts(issued.issued_at),
+                ts(issued.expires_at)
+            ])?;
+            Ok(issued)
+        })
+        .await
+    }
+
+    async fn claim_upload(&self, student_id: &StudentId, ticket_id: &str, now: DateTime<Utc>) -> Result<Claim, BackendError> {
+        let (student_id, ticket_id) = (student_id.clone(), ticket_id.to_owned());
+        self.write(move |tx| {
+            let Some(ticket) = get_ticket(tx, student_id.as_str(), &ticket_id)? else {
+                return Ok(Claim::Lost(ClaimLost::UnknownTicket));
+            };
+            if now > ticket.expires_at {
+                return Ok(Claim::Lost(ClaimLost::Expired));
+            }
+            let Some(before) = get_student(tx, student_id.as_str())? else {
+                return Ok(Claim::Lost(ClaimLost::UnknownTicket));
+            };
+            // The generation is the one-winner rule: the first claim moves it on, so every
+            // other ticket of the same generation (and any older one) is stale from then on.
+            if before.generation != ticket.generation || !before.status.may_upload() {
+                return Ok(Claim::Lost(ClaimLost::Superseded));
+            }
+            let after = Student {
+                status: Status::Uploaded,
+                generation: before.generation + 1,
+                photo_key: Some(ticket.object_key()),
+                uploaded_at: Some(now),
+                reviewed_at: None,
+                reasons: Vec::new(),
+                photo_hash: None,
+                ..before.clone()
+            };
+            store_decision(tx, &after)?;
+            tx.prepare_cached("UPDATE tickets SET used = 1 WHERE ticket_id = ?1")?.execute([&ticket_id])?;
+            insert_audit(
+                tx,
+                &AuditEvent {
+                    at: now,
+                    actor: ACTOR_UPLOAD.into(),
+                    student_id: student_id.clone(),
+                    from: before.status,
+                    to: after.status,
+                    reasons: Vec::new(),
+                    note: None,
+                },
+            )?;
+            Ok(Claim::Won(after))
+        })
+        .await
+    }
+
+    async fn record_check(&self, student_id: &StudentId, ticket_id: &str, outcome: &CheckOutcome, now: DateTime<Utc>) -> Result<CheckRecorded, BackendError> {
+        let (student_id, ticket_id, outcome) = (student_id.clone(), ticket_id.to_owned(), outcome.clone());
+        self.write(move |tx| {
+            let Some(ticket) = get_ticket(tx, student_id.as_str(), &ticket_id)? else { return Ok(CheckRecorded::NoChange) };
+            let Some(before) = get_student(tx, student_id.as_str())? else { return Ok(CheckRecorded::NoChange) };
+            // Only the current upload, only once: a duplicate delivery or a stale ticket's
+            // check finds the student decided or holding another photo.
+            if before.status != Status::Uploaded || before.photo_key.as_deref() != Some(ticket.object_key().as_str()) {
+                return Ok(CheckRecorded::NoChange);
+            }
+            let status = outcome.status();
+            let reasons = if status == Status::Rejected { outcome.rejections.clone() } else { outcome.flags.clone() };
+            let after = Student { status, reasons, photo_hash: outcome.photo_hash, ..before.clone() };
+            store_decision(tx, &after)?;
+            insert_audit(
+                tx,
+                &AuditEvent {
+                    at: now,
+                    actor: ACTOR_CHECK.into(),
+                    student_id: student_id.clone(),
+                    from: before.status,
+                    to: after.status,
+                    reasons: codes(&after.reasons),
+                    note: None,
+                },
+            )?;
+            Ok(CheckRecorded::Decided(after))
+        })
+        .await
+    }
+
+    async fn stuck_uploads(&self, before: DateTime<Utc>) -> Result<Vec<Student>, BackendError> {
+        let sql = format!(
+            "SELECT {STUDENT_COLS} FROM students WHERE status = 'uploaded' AND uploaded_at < ? ORDER BY uploaded_at, student_id"
+        );
+        self.read(move |c| Ok(query_students(c, &sql, vec![Value::Integer(ts(before))])?)).await
+    }
+
+    async fn similar_photos(&self, hash: u64, max_distance: u32, except: &StudentId) -> Result<Vec<StudentId>, BackendError> {
+        let except = except.clone();
+        self.read(move |c| {
+            let close = |other: i64| (codec::hash_from_sql(other) ^ hash).count_ones() <= max_distance;
+            let mut found: BTreeSet<String> = BTreeSet::new();
+            let mut collect = |rows: &mut rusqlite::Rows<'_>| -> rusqlite::Result<()> {
+                while let Some(row) = rows.next()? {
+                    let (id, other): (String, i64) = (row.get(0)?, row.get(1)?);
+                    if close(other) && id != except.as_str() {
+                        found.insert(id);
+                    }
+                }
+                Ok(())
+            };
+            if (max_distance as usize) < codec::BANDS {
+                // Pigeonhole: a neighbour within BANDS-1 bits shares at least one band exactly.
+                let b = codec::bands(hash);
+                let mut stmt = c.prepare_cached(
+                    "SELECT student_id, photo_hash FROM students WHERE hb0 = ?1
+                     UNION SELECT student_id, photo_hash FROM students WHERE hb1 = ?2
+                     UNION SELECT student_id, photo_hash FROM students WHERE hb2 = ?3
+                     UNION SELECT student_id, photo_hash FROM students WHERE hb3 = ?4
+                     UNION SELECT student_id, photo_hash FROM students WHERE hb4 = ?5",
+                )?;
+                collect(&mut stmt.query(params![b[0], b[1], b[2], b[3], b[4]])?)?;
+            } else {
+                // Wider searches cannot use the bands; stay exact with a scan (rare: the
+                // upload flow asks for 4 bits).
+                let mut stmt = c.prepare_cached("SELECT student_id, photo_hash FROM students WHERE photo_hash IS NOT NULL")?;
+                collect(&mut stmt.query([])?)?;
+            }
+            found.into_iter().map(|id| StudentId::parse(&id).map_err(|e| Fail::Db(BackendError::new(e)))).collect()
+        })
+        .await
+    }
+
+    async fn review_queue(&self, filter: &QueueFilter) -> Result<Vec<Student>, BackendError> {
+        let mut sql = format!("SELECT {STUDENT_COLS_S} FROM students s");
+        let mut args = Vec::new();
+        if let Some(district) = &filter.district {
+            sql.push_str(" JOIN schools sc ON sc.school_id = s.school_id AND sc.district = ?");
+            args.push(Value::Text(district.clone()));
+        }
+        sql.push_str(" WHERE s.status = 'pending_review'");
+        if let Some(school) = &filter.school_id {
+            sql.push_str(" AND s.school_id = ?");
+            args.push(Value::Text(school.clone()));
+        }
+        sql.push_str(" ORDER BY s.uploaded_at, s.student_id LIMIT ?");
+        // 0 means no limit (the default filter).
+        args.push(Value::Integer(if filter.limit == 0 { -1 } else { i64::from(filter.limit) }));
+        self.read(move |c| Ok(query_students(c, &sql, args)?)).await
+    }
+
+    async fn review(&self, student_id: &StudentId, decision: Decision, reasons: &[Reason], note: Option<&str>, reviewer: &str, now: DateTime<Utc>) -> Result<Student, ReviewError> {
+        let (student_id, reasons, note, reviewer) = (student_id.clone(), reasons.to_vec(), note.map(str::to_owned), reviewer.to_owned());
+        self.write(move |tx| {
+            let Some(before) = get_student(tx, student_id.as_str())? else { return Err(Fail::Rule(ReviewError::UnknownStudent)) };
+            if before.status != Status::PendingReview {
+                return Err(Fail::Rule(ReviewError::NotPending(before.status)));
+            }
+            let status = match decision {
+                Decision::Approve => Status::Approved,
+                Decision::Reject => Status::Rejected,
+            };
+            let after = Student { status, reasons, reviewed_at: Some(now), ..before.clone() };
+            store_decision(tx, &after)?;
+            insert_audit(
+                tx,
+                &AuditEvent {
+                    at: now,
+                    actor: reviewer,
+                    student_id: student_id.clone(),
+                    from: before.status,
+                    to: after.status,
+                    reasons: codes(&after.reasons),
+                    note,
+                },
+            )?;
+            Ok(after)
+        })
+        .await
+    }
+
+    async fn approved(&self, school_id: Option<&str>) -> Result<Vec<Student>, BackendError> {
+        let mut sql = format!("SELECT {STUDENT_COLS} FROM students WHERE status = 'approved'");
+        let mut args = Vec::new();
+        if let Some(school) = school_id {
+            sql.push_str(" AND school_id = ?");
+            args.push(Value::Text(school.to_owned()));
+        }
+        sql.push_str(" ORDER BY school_id, student_id");
+        self.read(move |c| Ok(query_students(c, &sql, args)?)).await
+    }
+
+    async fn audit_trail(&self, student_id: &StudentId) -> Result<Vec<AuditEvent>, BackendError> {
+        let id = student_id.clone();
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT at, actor, student_id, from_status, to_status, reasons, note FROM audit WHERE student_id = ?1 ORDER BY at, seq",
+            )?;
+            let rows = stmt.query_map([id.as_str()], codec::audit)?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+}

@@ -1,0 +1,169 @@
+//! The schema and its migrations, versioned by `PRAGMA user_version`.
+//!
+//! Times are INTEGER nanoseconds since the Unix epoch (exact round trip of `DateTime<Utc>`,
+//! cheap range comparisons); dates are `YYYY-MM-DD` text; reasons are JSON arrays.
+//! Photo hashes are stored bit-cast to i64 plus five band columns (see `codec::bands`).
+
+use rusqlite::Connection;
+
+/// Migration `i` moves the database from `user_version = i` to `i + 1`. Append only.
+const MIGRATIONS: &[&str] = &[V1];
+
+const V1: &str = r#"
+CREATE TABLE campaign (
+    id          INTEGER PRIMARY KEY CHECK (id = 1),
+    name        TEXT NOT NULL,
+    starts_on   TEXT NOT NULL,
+    ends_on     TEXT NOT NULL,
+    daily_open  TEXT NOT NULL,
+    daily_close TEXT NOT NULL,
+    timezone    TEXT NOT NULL
+);
+
+CREATE TABLE schools (
+    school_id         TEXT PRIMARY KEY,
+    district          TEXT NOT NULL,
+    name              TEXT NOT NULL,
+    stage             TEXT NOT NULL CHECK (stage IN ('primary', 'junior', 'senior')),
+    registration_code TEXT NOT NULL UNIQUE,
+    -- The account registered with the code; set once (the code is single-use).
+    username          TEXT UNIQUE
+);
+CREATE INDEX schools_listing ON schools (district, name);
+
+CREATE TABLE accounts (
+    username      TEXT PRIMARY KEY,
+    password_hash TEXT NOT NULL,
+    role          TEXT NOT NULL CHECK (role IN ('school', 'reviewer', 'bureau')),
+    school_id     TEXT REFERENCES schools (school_id),
+    created_at    INTEGER NOT NULL
+);
+
+CREATE TABLE students (
+    student_id  TEXT PRIMARY KEY,
+    school_id   TEXT NOT NULL REFERENCES schools (school_id),
+    name        TEXT NOT NULL,
+    class       TEXT NOT NULL,
+    status      TEXT NOT NULL CHECK (status IN ('not_uploaded', 'uploaded', 'pending_review', 'approved', 'rejected')),
+    reasons     TEXT NOT NULL DEFAULT '[]',
+    uploaded_at INTEGER,
+    reviewed_at INTEGER,
+    photo_key   TEXT,
+    generation  INTEGER NOT NULL DEFAULT 0,
+    photo_hash  INTEGER,
+    hb0 INTEGER, hb1 INTEGER, hb2 INTEGER, hb3 INTEGER, hb4 INTEGER
+);
+-- A school's roster in listing order (class, then id).
+CREATE INDEX students_roster ON students (school_id, class, student_id);
+-- Review queue and stuck uploads: one status, oldest upload first.
+CREATE INDEX students_by_status ON students (status, uploaded_at, student_id);
+-- The queue for one school, and a school's approved photos.
+CREATE INDEX students_school_status ON students (school_id, status, uploaded_at);
+-- Near-duplicate lookup: one exact-match index per band, only over checked photos.
+CREATE INDEX students_hb0 ON students (hb0) WHERE hb0 IS NOT NULL;
+CREATE INDEX students_hb1 ON students (hb1) WHERE hb1 IS NOT NULL;
+CREATE INDEX students_hb2 ON students (hb2) WHERE hb2 IS NOT NULL;
+CREATE INDEX students_hb3 ON students (hb3) WHERE hb3 IS NOT NULL;
+CREATE INDEX students_hb4 ON students (hb4) WHERE hb4 IS NOT NULL;
+
+-- Per-school status counters, kept by triggers in the same transaction as the change, so the
+-- progress page and the reviewer's header read a few rows instead of counting 250,000.
+CREATE TABLE school_counts (
+    school_id TEXT NOT NULL,
+    status    TEXT NOT NULL,
+    n         INTEGER NOT NULL,
+    PRIMARY KEY (school_id, status)
+) WITHOUT ROWID;
+
+CREATE TRIGGER students_count_insert AFTER INSERT ON students BEGIN
+    INSERT INTO school_counts (school_id, status, n) VALUES (NEW.school_id, NEW.status, 1)
+        ON CONFLICT (school_id, status) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER students_count_update AFTER UPDATE OF status, school_id ON students
+    WHEN OLD.status IS NOT NEW.status OR OLD.school_id IS NOT NEW.school_id BEGIN
+    UPDATE school_counts SET n = n - 1 WHERE school_id = OLD.school_id AND status = OLD.status;
+    INSERT INTO school_counts (school_id, status, n) VALUES (NEW.school_id, NEW.status, 1)
+        ON CONFLICT (school_id, status) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER students_count_delete AFTER DELETE ON students BEGIN
+    UPDATE school_counts SET n = n - 1 WHERE school_id = OLD.school_id AND status = OLD.status;
+END;
+
+CREATE TABLE tickets (
+    ticket_id  TEXT PRIMARY KEY,
+    student_id TEXT NOT NULL REFERENCES students (student_id),
+    school_id  TEXT NOT NULL,
+    generation INTEGER NOT NULL,
+    size       INTEGER NOT NULL,
+    issued_at  INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    -- Set when this ticket's object won the claim (informational: the generation is the rule).
+    used       INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX tickets_by_student ON tickets (student_id);
+
+CREATE TABLE login_failures (
+    username TEXT NOT NULL,
+    at       INTEGER NOT NULL
+);
+CREATE INDEX login_failures_by_user ON login_failures (username, at);
+
+CREATE TABLE audit (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    student_id  TEXT NOT NULL REFERENCES students (student_id),
+    at          INTEGER NOT NULL,
+    actor       TEXT NOT NULL,
+    from_status TEXT NOT NULL,
+    to_status   TEXT NOT NULL,
+    reasons     TEXT NOT NULL,
+    note        TEXT
+);
+CREATE INDEX audit_by_student ON audit (student_id, at, seq);
+"#;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MigrateError {
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("database schema version {found} is newer than this program's {supported}; upgrade gradphoto")]
+    TooNew { found: i64, supported: i64 },
+}
+
+/// Brings the schema to the latest version in one transaction (a failed migration leaves the
+/// previous version intact). Refuses a database from a newer build.
+pub fn migrate(conn: &mut Connection) -> Result<(), MigrateError> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let found: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let supported = MIGRATIONS.len() as i64;
+    if found > supported {
+        return Err(MigrateError::TooNew { found, supported });
+    }
+    for sql in &MIGRATIONS[found.max(0) as usize..] {
+        tx.execute_batch(sql)?;
+    }
+    tx.pragma_update(None, "user_version", supported)?;
+    tx.commit()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrating_twice_is_a_no_op_and_sets_the_version() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        migrate(&mut conn).unwrap();
+        let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(v, MIGRATIONS.len() as i64);
+    }
+
+    #[test]
+    fn a_newer_database_is_refused() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "user_version", 99).unwrap();
+        let err = migrate(&mut conn).unwrap_err().to_string();
+        assert!(err.contains("newer"), "{err}");
+    }
+}
