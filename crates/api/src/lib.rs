@@ -50,6 +50,8 @@ pub fn app(state: AppState) -> Router {
 pub fn finish(router: Router<AppState>, state: AppState) -> Router {
     let limit = load_shed::Limiter::new(state.config.max_in_flight, state.config.busy_retry_after_secs);
     router
+        // Unknown API paths answer JSON even when a deployment serves pages as its fallback.
+        .route("/api/{*rest}", axum::routing::any(not_found))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))

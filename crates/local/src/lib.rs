@@ -1,0 +1,10 @@
+//! The embedded deployment: SQLite and a folder on disk behind the same ports as AWS, and the
+//! `gradphoto` binary that serves everything from one process.
+
+pub mod check_cmd;
+pub mod check_queue;
+pub mod demo;
+pub mod disk;
+pub mod server;
+pub mod sqlite;
+pub mod store_http;

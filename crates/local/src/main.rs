@@ -1,1 +1,168 @@
-fn main(){}
+use clap::{Parser, Subcommand};
+use gradphoto_core::ports::{AccountError, Records};
+use gradphoto_core::{Account, Password, Role, Stage, Username};
+use gradphoto_local::{check_cmd, demo, server};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// gradphoto — 毕业生照片采集系统 (graduation photo collection).
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the whole system in one process on SQLite and a local folder.
+    Serve {
+        /// Folder for the database, the photos and the signing key.
+        #[arg(long, env = "GRADPHOTO_DATA", default_value = "data")]
+        data: PathBuf,
+        #[arg(long, env = "GRADPHOTO_ADDR", default_value = "127.0.0.1:8080")]
+        addr: String,
+        /// Base URL browsers use to reach this server (for signed upload/preview URLs);
+        /// default http://ADDR.
+        #[arg(long, env = "GRADPHOTO_PUBLIC_URL")]
+        public_url: Option<String>,
+        /// Folder of the web pages served at `/`; default: the repository's web/ folder.
+        #[arg(long, env = "GRADPHOTO_WEB")]
+        web: Option<PathBuf>,
+        /// Session-token secret; default: a random key kept in the data folder.
+        #[arg(long, env = "GRADPHOTO_TOKEN_SECRET", hide_env_values = true)]
+        token_secret: Option<String>,
+        /// Requests served at once; past it clients get 503 busy.
+        #[arg(long, env = "GRADPHOTO_MAX_IN_FLIGHT", default_value_t = 256)]
+        max_in_flight: usize,
+        /// How long a signed upload URL stays valid, in seconds.
+        #[arg(long, env = "GRADPHOTO_UPLOAD_TTL_SECS", default_value_t = 900)]
+        upload_ttl_secs: u64,
+        /// Photo-check workers.
+        #[arg(long, env = "GRADPHOTO_CHECK_WORKERS", default_value_t = 2)]
+        check_workers: usize,
+        /// Seed a demo campaign (open around the clock), two schools, a roster and accounts.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Create a bureau or reviewer account.
+    AddUser {
+        #[arg(long, env = "GRADPHOTO_DATA", default_value = "data")]
+        data: PathBuf,
+        #[arg(long, value_parser = ["bureau", "reviewer"])]
+        role: String,
+        #[arg(long)]
+        username: String,
+        #[arg(long, env = "GRADPHOTO_NEW_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
+    /// Check photos as the server would; one JSON line per file, exit 1 if any fails.
+    Check {
+        #[arg(long, default_value = "senior", value_parser = ["primary", "junior", "senior"])]
+        stage: String,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("GRADPHOTO_LOG").unwrap_or_else(|_| "info".into());
+    if std::env::var("GRADPHOTO_LOG_FORMAT").as_deref() == Ok("json") {
+        tracing_subscriber::fmt().json().with_env_filter(filter).with_writer(std::io::stderr).init();
+    } else {
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    }
+}
+
+fn default_web() -> Option<PathBuf> {
+    let here = PathBuf::from("web");
+    if here.join("index.html").exists() {
+        return Some(here);
+    }
+    let repo = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web"));
+    repo.join("index.html").exists().then_some(repo)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check { stage, files } => {
+            let stage = Stage::parse(&stage).unwrap_or(Stage::Senior);
+            check_cmd::run(stage, &files)
+        }
+        Command::AddUser { data, role, username, password } => {
+            init_tracing();
+            match add_user(data, &role, &username, &password).await {
+                Ok(()) => {
+                    println!("已创建账号 {username}（{role}）");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("错误：{e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+        Command::Serve { data, addr, public_url, web, token_secret, max_in_flight, upload_ttl_secs, check_workers, demo: with_demo } => {
+            init_tracing();
+            let listener = match tokio::net::TcpListener::bind(&addr).await {
+                Ok(l) => l,
+                Err(e) => {
+                    eprintln!("错误：无法监听 {addr}：{e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let bound = listener.local_addr().map(|a| a.to_string()).unwrap_or(addr);
+            let url = public_url.unwrap_or_else(|| format!("http://{bound}"));
+            let opts = server::Options {
+                data: data.clone(),
+                public_url: url.clone(),
+                web: web.or_else(default_web),
+                token_secret,
+                max_in_flight,
+                upload_ttl: std::time::Duration::from_secs(upload_ttl_secs),
+                check_workers,
+            };
+            if with_demo {
+                let seeded = match server::open_records(&data) {
+                    Ok(records) => demo::seed(&*records).await,
+                    Err(e) => Err(e.to_string()),
+                };
+                match seeded {
+                    Ok(schools) => println!("{}", demo::banner(&schools, &url)),
+                    Err(e) => {
+                        eprintln!("错误：演示数据写入失败：{e}");
+                        return ExitCode::from(2);
+                    }
+                }
+            }
+            println!("listening on {url}");
+            match server::serve(opts, listener).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("错误：{e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+    }
+}
+
+async fn add_user(data: PathBuf, role: &str, username: &str, password: &str) -> Result<(), String> {
+    let username = Username::parse(username).map_err(|e| e.to_string())?;
+    let password = Password::parse(password).map_err(|e| e.to_string())?;
+    let role = Role::parse(role).ok_or("角色应为 bureau 或 reviewer")?;
+    let records = server::open_records(&data).map_err(|e| e.to_string())?;
+    let account = Account {
+        username: username.as_str().to_owned(),
+        password_hash: gradphoto_api::auth::hash_password(password.expose().to_owned()).await.map_err(|e| e.to_string())?,
+        role,
+        school_id: None,
+        created_at: chrono::Utc::now(),
+    };
+    records.create_account(&account).await.map_err(|e| match e {
+        AccountError::UsernameTaken => "该用户名已存在".to_owned(),
+        AccountError::Backend(e) => e.to_string(),
+    })
+}

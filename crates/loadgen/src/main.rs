@@ -1,0 +1,219 @@
+//! Drives a running gradphoto server through the full upload flow (presign + PUT) with many
+//! concurrent clients while readers list the school's roster, then waits for every photo to
+//! be decided. Prints throughput, latency percentiles and the server's RSS.
+
+use clap::Parser;
+use hdrhistogram::Histogram;
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+use tokio::sync::Mutex;
+
+#[derive(Parser)]
+struct Args {
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    url: String,
+    #[arg(long, default_value = "bureau")]
+    bureau_user: String,
+    #[arg(long, default_value = "bureau123")]
+    bureau_pass: String,
+    /// Concurrent uploading clients.
+    #[arg(long, default_value_t = 64)]
+    clients: usize,
+    /// Students in the school (all get one upload).
+    #[arg(long, default_value_t = 2000)]
+    students: usize,
+    /// Concurrent roster readers (GET /api/students) during the run.
+    #[arg(long, default_value_t = 2)]
+    readers: usize,
+    #[arg(long)]
+    photo: std::path::PathBuf,
+    /// The server's pid, to report its resident memory.
+    #[arg(long)]
+    server_pid: Option<u32>,
+}
+
+fn ms(h: &Histogram<u64>, q: f64) -> f64 {
+    h.value_at_quantile(q) as f64 / 1000.0
+}
+
+async fn expect_json(r: reqwest::Response, what: &str) -> Value {
+    let status = r.status();
+    let text = r.text().await.unwrap_or_default();
+    assert!(status.is_success(), "{what}: {status} {text}");
+    serde_json::from_str(&text).unwrap_or(Value::Null)
+}
+
+fn rss_kb(pid: u32, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[tokio::main]
+async fn main() {
+    let args = Args::parse();
+    let photo = Arc::new(std::fs::read(&args.photo).expect("read --photo"));
+    let client = Client::builder().pool_max_idle_per_host(args.clients + args.readers).timeout(Duration::from_secs(60)).build().unwrap();
+    let url = args.url.trim_end_matches('/').to_owned();
+
+    // Setup: a campaign open now, a school with the roster, a registered teacher.
+    let bureau = expect_json(
+        client.post(format!("{url}/api/sessions")).json(&json!({"username": args.bureau_user, "password": args.bureau_pass})).send().await.unwrap(),
+        "bureau login",
+    )
+    .await["token"]
+    .as_str()
+    .unwrap()
+    .to_owned();
+    let today = chrono::Utc::now().date_naive();
+    expect_json(
+        client
+            .put(format!("{url}/api/admin/campaign"))
+            .bearer_auth(&bureau)
+            .json(&json!({"name": "压测", "starts_on": (today - chrono::Duration::days(1)).to_string(), "ends_on": (today + chrono::Duration::days(30)).to_string(), "daily_open": "00:00", "daily_close": "24:00", "timezone": "Asia/Shanghai"}))
+            .send()
+            .await
+            .unwrap(),
+        "campaign",
+    )
+    .await;
+    let run = format!("{:x}", chrono::Utc::now().timestamp_millis());
+    let v = expect_json(
+        client.post(format!("{url}/api/admin/schools")).bearer_auth(&bureau).header("content-type", "text/csv").body(format!("district,school,stage\n压测区,压测学校{run},高中\n")).send().await.unwrap(),
+        "schools",
+    )
+    .await;
+    let school_id = v["schools"][0]["school_id"].as_str().unwrap().to_owned();
+    let code = v["schools"][0]["registration_code"].as_str().unwrap().to_owned();
+    let ids: Vec<String> = (0..args.students).map(|i| format!("L{run}{i:05}")).collect();
+    let mut csv = String::from("school_id,student_id,name,class\n");
+    for (i, id) in ids.iter().enumerate() {
+        csv += &format!("{school_id},{id},学生{i},{}班\n", i % 20 + 1);
+    }
+    expect_json(client.post(format!("{url}/api/admin/students")).bearer_auth(&bureau).header("content-type", "text/csv").body(csv).send().await.unwrap(), "roster").await;
+    let teacher = expect_json(
+        client.post(format!("{url}/api/registration")).json(&json!({"code": code, "username": format!("load{run}"), "password": "load1234"})).send().await.unwrap(),
+        "register",
+    )
+    .await["token"]
+    .as_str()
+    .unwrap()
+    .to_owned();
+
+    let next = Arc::new(AtomicUsize::new(0));
+    let done = Arc::new(AtomicBool::new(false));
+    let upload_h = Arc::new(Mutex::new(Histogram::<u64>::new(3).unwrap()));
+    let list_h = Arc::new(Mutex::new(Histogram::<u64>::new(3).unwrap()));
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let busy = Arc::new(AtomicUsize::new(0));
+    let other = Arc::new(AtomicUsize::new(0));
+    let ids = Arc::new(ids);
+
+    let mut readers = Vec::new();
+    for _ in 0..args.readers {
+        let (client, url, teacher, done, list_h) = (client.clone(), url.clone(), teacher.clone(), done.clone(), list_h.clone());
+        readers.push(tokio::spawn(async move {
+            while !done.load(Ordering::Relaxed) {
+                let t = Instant::now();
+                let r = client.get(format!("{url}/api/students")).bearer_auth(&teacher).send().await;
+                if let Ok(r) = r
+                    && r.status() == StatusCode::OK
+                    && r.bytes().await.is_ok()
+                {
+                    list_h.lock().await.record(t.elapsed().as_micros() as u64).ok();
+                }
+            }
+        }));
+    }
+
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..args.clients {
+        let (client, url, teacher, photo, ids, next) = (client.clone(), url.clone(), teacher.clone(), photo.clone(), ids.clone(), next.clone());
+        let (upload_h, accepted, busy, other) = (upload_h.clone(), accepted.clone(), busy.clone(), other.clone());
+        workers.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(id) = ids.get(i) else { break };
+                loop {
+                    let t = Instant::now();
+                    let r = client
+                        .post(format!("{url}/api/uploads"))
+                        .bearer_auth(&teacher)
+                        .json(&json!({"files": [{"student_id": id, "size": photo.len()}], "content_type": "image/jpeg"}))
+                        .send()
+                        .await;
+                    let Ok(r) = r else { other.fetch_add(1, Ordering::Relaxed); break };
+                    if r.status() == StatusCode::SERVICE_UNAVAILABLE {
+                        busy.fetch_add(1, Ordering::Relaxed);
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                    let v: Value = r.json().await.unwrap_or(Value::Null);
+                    let grant = &v["uploads"][0];
+                    let Some(put_url) = grant["url"].as_str() else { other.fetch_add(1, Ordering::Relaxed); break };
+                    let r = client.put(put_url).header("content-type", "image/jpeg").body(photo.to_vec()).send().await;
+                    match r.map(|r| r.status()) {
+                        Ok(StatusCode::OK) => {
+                            upload_h.lock().await.record(t.elapsed().as_micros() as u64).ok();
+                            accepted.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Ok(StatusCode::SERVICE_UNAVAILABLE) => {
+                            busy.fetch_add(1, Ordering::Relaxed);
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                            continue;
+                        }
+                        _ => {
+                            other.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                    break;
+                }
+            }
+        }));
+    }
+    for w in workers {
+        w.await.unwrap();
+    }
+    let upload_secs = started.elapsed().as_secs_f64();
+    let peak_rss = args.server_pid.and_then(|p| rss_kb(p, "VmHWM:"));
+    // Wait until every accepted photo has been decided by the check workers.
+    let settle_started = Instant::now();
+    loop {
+        let v = expect_json(client.get(format!("{url}/api/school")).bearer_auth(&teacher).send().await.unwrap(), "school").await;
+        if v["counts"]["uploaded"].as_u64() == Some(0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let decided_secs = started.elapsed().as_secs_f64();
+    done.store(true, Ordering::Relaxed);
+    for r in readers {
+        r.await.unwrap();
+    }
+    let rss = args.server_pid.and_then(|p| rss_kb(p, "VmRSS:"));
+    let (uh, lh) = (upload_h.lock().await, list_h.lock().await);
+    let n = accepted.load(Ordering::Relaxed);
+    let summary = json!({
+        "clients": args.clients,
+        "students": args.students,
+        "accepted_uploads": n,
+        "busy_answers": busy.load(Ordering::Relaxed),
+        "other_failures": other.load(Ordering::Relaxed),
+        "upload_seconds": (upload_secs * 100.0).round() / 100.0,
+        "accepted_uploads_per_sec": (n as f64 / upload_secs).round(),
+        "all_decided_seconds": (decided_secs * 100.0).round() / 100.0,
+        "settle_after_last_upload_seconds": (settle_started.elapsed().as_secs_f64() * 100.0).round() / 100.0,
+        "upload_ms": {"p50": ms(&uh, 0.5), "p99": ms(&uh, 0.99), "max": uh.max() as f64 / 1000.0},
+        "list_students_ms": {"samples": lh.len(), "p50": ms(&lh, 0.5), "p99": ms(&lh, 0.99), "max": lh.max() as f64 / 1000.0},
+        "server_rss_mb": rss.map(|k| k / 1024),
+        "server_peak_rss_mb": peak_rss.map(|k| k / 1024),
+    });
+    println!("{}", serde_json::to_string_pretty(&summary).unwrap());
+    if other.load(Ordering::Relaxed) > 0 {
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,104 @@
+//! The embedded server's check workers: uploads are checked off the request path by a few
+//! workers fed from a bounded queue, and a sweep re-queues anything stuck in `uploaded`
+//! (a crash between landing and deciding) so that no photo waits forever.
+
+use async_trait::async_trait;
+use chrono::{Duration, Utc};
+use gradphoto_core::photo::{self, Report, Rules};
+use gradphoto_core::ports::{Clock, PhotoStore, Records};
+use gradphoto_core::upload::{Checker, check_claimed};
+use gradphoto_core::{Stage, Status, StudentId};
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+/// Runs the CPU-bound check on the blocking pool so request handling stays responsive.
+pub struct BlockingChecker;
+
+#[async_trait]
+impl Checker for BlockingChecker {
+    async fn check(&self, bytes: Vec<u8>, stage: Stage, rules: &Rules) -> Report {
+        let rules = rules.clone();
+        match tokio::task::spawn_blocking(move || photo::check(&bytes, stage, &rules)).await {
+            Ok(report) => report,
+            Err(e) => {
+                // A bug in the check must neither pass nor reject a photo silently: a person
+                // decides, with a flag saying why.
+                tracing::error!(error = %e, "photo check panicked");
+                Report {
+                    soft: vec![gradphoto_core::Reason::new("check_failed", "自动检查未能完成，请人工仔细审核")],
+                    ..Report::default()
+                }
+            }
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct CheckQueue {
+    tx: mpsc::Sender<StudentId>,
+}
+
+pub struct Deps {
+    pub records: Arc<dyn Records>,
+    pub store: Arc<dyn PhotoStore>,
+    pub clock: Arc<dyn Clock>,
+    pub rules: Rules,
+}
+
+impl CheckQueue {
+    pub fn start(deps: Deps, workers: usize, capacity: usize) -> Self {
+        let (tx, rx) = mpsc::channel::<StudentId>(capacity.max(1));
+        let rx = Arc::new(tokio::sync::Mutex::new(rx));
+        let deps = Arc::new(deps);
+        for _ in 0..workers.max(1) {
+            let rx = rx.clone();
+            let deps = deps.clone();
+            tokio::spawn(async move {
+                loop {
+                    let next = rx.lock().await.recv().await;
+                    let Some(id) = next else { break };
+                    if let Err(e) = check_one(&deps, &id).await {
+                        tracing::error!(error = %e, "check failed; the sweep will retry");
+                    }
+                }
+            });
+        }
+        Self { tx }
+    }
+
+    /// Waits for room when the queue is full: back-pressure on uploads, never a dropped job.
+    pub async fn enqueue(&self, id: StudentId) {
+        if self.tx.send(id).await.is_err() {
+            tracing::error!("check queue closed");
+        }
+    }
+
+    /// Re-queues students left in `uploaded` since before `older_than` ago.
+    pub async fn sweep(&self, records: &dyn Records, older_than: Duration) -> usize {
+        match records.stuck_uploads(Utc::now() - older_than).await {
+            Ok(stuck) => {
+                let n = stuck.len();
+                for s in stuck {
+                    self.enqueue(s.student_id).await;
+                }
+                if n > 0 {
+                    tracing::info!(count = n, "re-queued stuck uploads");
+                }
+                n
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "sweep failed");
+                0
+            }
+        }
+    }
+}
+
+async fn check_one(deps: &Deps, id: &StudentId) -> Result<(), gradphoto_core::ports::BackendError> {
+    let Some(student) = deps.records.student(id).await? else { return Ok(()) };
+    if student.status != Status::Uploaded {
+        return Ok(());
+    }
+    check_claimed(&*deps.records, &*deps.store, &BlockingChecker, &deps.rules, &student, deps.clock.now()).await?;
+    Ok(())
+}

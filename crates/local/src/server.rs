@@ -1,0 +1,129 @@
+//! Assembles the embedded server: SQLite records, the disk store, the check workers, the API
+//! routers, the store's signed URLs and the static pages, in one process.
+
+use crate::check_queue::{CheckQueue, Deps};
+use crate::disk::DiskStore;
+use crate::sqlite::SqliteRecords;
+use crate::store_http::{self, StoreState};
+use gradphoto_api::{AppState, Config};
+use gradphoto_core::ports::{Clock, PhotoStore, Records, SystemClock};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("data folder {0}: {1}")]
+    DataDir(PathBuf, std::io::Error),
+    #[error("{0}")]
+    Store(#[from] gradphoto_core::ports::BackendError),
+    #[error("cannot listen on {0}: {1}")]
+    Listen(String, std::io::Error),
+}
+
+pub struct Options {
+    pub data: PathBuf,
+    /// The address clients use to reach this server (signed upload and preview URLs).
+    pub public_url: String,
+    pub web: Option<PathBuf>,
+    pub token_secret: Option<String>,
+    pub max_in_flight: usize,
+    pub upload_ttl: std::time::Duration,
+    pub check_workers: usize,
+}
+
+pub struct Embedded {
+    pub records: Arc<SqliteRecords>,
+    pub state: AppState,
+    pub queue: CheckQueue,
+    pub router: axum::Router,
+}
+
+/// 64 random bytes kept in the data folder (mode 0600): the first half signs session tokens,
+/// the second upload and preview URLs, so restarts keep sessions and URLs valid.
+pub fn load_or_create_secret(data: &Path) -> Result<[u8; 64], std::io::Error> {
+    let path = data.join("secret.key");
+    if let Ok(bytes) = std::fs::read(&path)
+        && let Ok(key) = <[u8; 64]>::try_from(bytes.as_slice())
+    {
+        return Ok(key);
+    }
+    let key: [u8; 64] = rand::random();
+    let tmp = data.join("secret.key.tmp");
+    std::fs::write(&tmp, key)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))?;
+    }
+    std::fs::rename(&tmp, &path)?;
+    Ok(key)
+}
+
+pub fn open_records(data: &Path) -> Result<Arc<SqliteRecords>, StartError> {
+    std::fs::create_dir_all(data).map_err(|e| StartError::DataDir(data.to_owned(), e))?;
+    Ok(Arc::new(SqliteRecords::open(&data.join("gradphoto.sqlite3"))?))
+}
+
+pub async fn build(opts: &Options, clock: Arc<dyn Clock>) -> Result<Embedded, StartError> {
+    let records = open_records(&opts.data)?;
+    let secret = load_or_create_secret(&opts.data).map_err(|e| StartError::DataDir(opts.data.clone(), e))?;
+    let mut url_key = [0u8; 32];
+    url_key.copy_from_slice(&secret[32..]);
+    let disk = Arc::new(DiskStore::new(opts.data.join("photos"), opts.public_url.trim_end_matches('/').to_owned(), url_key));
+    let config = Config {
+        token_secret: opts.token_secret.as_ref().map(|s| s.as_bytes().to_vec()).unwrap_or_else(|| secret[..32].to_vec()),
+        max_in_flight: opts.max_in_flight,
+        upload_ttl: opts.upload_ttl,
+        ..Config::default()
+    };
+    let dyn_records: Arc<dyn Records> = records.clone();
+    let dyn_store: Arc<dyn PhotoStore> = disk.clone();
+    let queue = CheckQueue::start(
+        Deps { records: dyn_records.clone(), store: dyn_store.clone(), clock: clock.clone(), rules: config.rules.clone() },
+        opts.check_workers,
+        1024,
+    );
+    let state = AppState::new(dyn_records.clone(), dyn_store, clock.clone(), config);
+    let store_routes = store_http::router(StoreState { disk, records: dyn_records, clock, queue: queue.clone() });
+    let api = gradphoto_api::finish(
+        axum::Router::new()
+            .merge(gradphoto_api::area_router(gradphoto_api::Area::Public))
+            .merge(gradphoto_api::area_router(gradphoto_api::Area::School))
+            .merge(gradphoto_api::area_router(gradphoto_api::Area::Review))
+            .merge(gradphoto_api::area_router(gradphoto_api::Area::Admin))
+            .merge(store_routes),
+        state.clone(),
+    );
+    let router = match &opts.web {
+        Some(dir) => {
+            let pages = tower_http::services::ServeDir::new(dir).append_index_html_on_directories(true);
+            api.fallback_service(pages)
+        }
+        None => api,
+    };
+    Ok(Embedded { records, state, queue, router })
+}
+
+/// Runs until Ctrl-C: serves, re-checks what a previous run left in `uploaded`, and sweeps
+/// again every minute.
+pub async fn serve(opts: Options, listener: tokio::net::TcpListener) -> Result<(), StartError> {
+    let app = build(&opts, Arc::new(SystemClock)).await?;
+    let records: Arc<dyn Records> = app.records.clone();
+    app.queue.sweep(&*records, chrono::Duration::zero()).await;
+    let queue = app.queue.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            queue.sweep(&*records, chrono::Duration::minutes(2)).await;
+        }
+    });
+    let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    axum::serve(listener, app.router)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|e| StartError::Listen(addr, e))
+}

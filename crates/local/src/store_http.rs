@@ -1,0 +1,106 @@
+//! The embedded server's stand-in for S3: signed PUT (upload) and GET (preview) URLs served by
+//! this process. A PUT is refused unless its signature, expiry, size and content type are the
+//! ones the ticket was issued for; the claim is made before the bytes are written, so a
+//! replayed or stale URL can never overwrite a photo.
+
+use crate::check_queue::CheckQueue;
+use crate::disk::{DiskStore, SignatureError};
+use axum::body::{Body, to_bytes};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use gradphoto_api::ApiError;
+use gradphoto_core::ports::{Claim, ClaimLost, Clock, Records};
+use gradphoto_core::ObjectKey;
+use serde::Deserialize;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct StoreState {
+    pub disk: Arc<DiskStore>,
+    pub records: Arc<dyn Records>,
+    pub clock: Arc<dyn Clock>,
+    pub queue: CheckQueue,
+}
+
+pub fn router<S: Clone + Send + Sync + 'static>(state: StoreState) -> Router<S> {
+    Router::new().route("/store/{*key}", get(get_object).put(put_object)).with_state(state)
+}
+
+#[derive(Deserialize)]
+struct PutQuery {
+    exp: i64,
+    size: u64,
+    sig: String,
+}
+
+#[derive(Deserialize)]
+struct GetQuery {
+    exp: i64,
+    sig: String,
+}
+
+fn signature_error(e: SignatureError) -> ApiError {
+    match e {
+        SignatureError::Expired => ApiError::new(StatusCode::FORBIDDEN, "url_expired", "上传链接已过期，请重新上传"),
+        _ => ApiError::new(StatusCode::FORBIDDEN, "bad_signature", "上传链接无效，请在页面上重新上传"),
+    }
+}
+
+async fn put_object(
+    State(state): State<StoreState>,
+    Path(key): Path<String>,
+    Query(q): Query<PutQuery>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let now = state.clock.now();
+    state.disk.verify_put(&key, q.exp, q.size, content_type, &q.sig, now).map_err(signature_error)?;
+    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n != q.size) {
+        return Err(size_mismatch());
+    }
+    let bytes = to_bytes(body, q.size as usize).await.map_err(|_| size_mismatch())?;
+    if bytes.len() as u64 != q.size {
+        return Err(size_mismatch());
+    }
+    let parsed = ObjectKey::parse(&key).ok_or_else(|| ApiError::bad_request("bad_key", "上传地址无效"))?;
+    match state.records.claim_upload(&parsed.student_id, &parsed.ticket_id, now).await? {
+        Claim::Won(_) => {
+            state.disk.write(&key, &bytes).await?;
+            state.queue.enqueue(parsed.student_id).await;
+            Ok((StatusCode::OK, axum::Json(serde_json::json!({"status": "uploaded"}))).into_response())
+        }
+        Claim::Lost(ClaimLost::Expired) => Err(signature_error(SignatureError::Expired)),
+        Claim::Lost(ClaimLost::UnknownTicket) => Err(signature_error(SignatureError::BadSignature)),
+        Claim::Lost(ClaimLost::Superseded) => Err(ApiError::conflict(
+            "already_uploaded",
+            "该学生的照片已经上传，每位学生只能成功上传一次；审核未通过后才能重新上传",
+        )),
+    }
+}
+
+fn size_mismatch() -> ApiError {
+    ApiError::bad_request("size_mismatch", "上传的文件大小与申请时不一致，请重新选择文件上传")
+}
+
+async fn get_object(State(state): State<StoreState>, Path(key): Path<String>, Query(q): Query<GetQuery>) -> Result<Response, ApiError> {
+    state.disk.verify_get(&key, q.exp, &q.sig, state.clock.now()).map_err(|e| match e {
+        SignatureError::Expired => ApiError::new(StatusCode::FORBIDDEN, "url_expired", "图片链接已过期，请刷新页面"),
+        _ => ApiError::new(StatusCode::FORBIDDEN, "bad_signature", "图片链接无效"),
+    })?;
+    use gradphoto_core::ports::{PhotoStore, ReadError};
+    let bytes = state.disk.read(&key, 16 * 1024 * 1024).await.map_err(|e| match e {
+        ReadError::NotFound => ApiError::not_found("not_found", "照片不存在"),
+        ReadError::TooLarge { .. } => ApiError::not_found("not_found", "照片不存在"),
+        ReadError::Backend(e) => e.into(),
+    })?;
+    Ok((
+        [(header::CONTENT_TYPE, "image/jpeg"), (header::CACHE_CONTROL, "private, max-age=600"), (header::X_CONTENT_TYPE_OPTIONS, "nosniff")],
+        bytes,
+    )
+        .into_response())
+}

@@ -1,0 +1,276 @@
+//! What must not happen: uploads outside the window, a server falling over at peak, two photos
+//! for one student, a replayed or tampered URL changing a photo, a school seeing another's
+//! data, password guessing, and bad input getting anything but a clear error.
+
+mod common;
+
+use common::*;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+fn shanghai_now() -> chrono::DateTime<chrono_tz::Tz> {
+    chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai)
+}
+
+#[tokio::test]
+async fn outside_the_window_schools_are_told_when_it_reopens_and_staff_keep_working() {
+    let app = App::spawn().await;
+    let bureau = app.bureau().await;
+    app.open_campaign(&bureau).await;
+    let school = app.school(&bureau, "一中", "senior", "W", 2).await;
+
+    // Daily hours that exclude the current Shanghai time: maintenance until the next opening.
+    let now = shanghai_now();
+    use chrono::Timelike;
+    let (open, close) = if now.hour() < 12 { ("13:00", "23:00") } else { ("01:00", "11:00") };
+    let today = now.date_naive();
+    let campaign = json!({"name": "测试活动", "starts_on": (today - chrono::Duration::days(2)).to_string(),
+        "ends_on": (today + chrono::Duration::days(30)).to_string(), "daily_open": open, "daily_close": close, "timezone": "Asia/Shanghai"});
+    let r = app.client.put(app.at("/api/admin/campaign")).bearer_auth(&bureau).json(&campaign).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let w: Value = app.client.get(app.at("/api/window")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(w["phase"], "maintenance");
+    assert!(w["next_open_at"].as_str().unwrap().contains(&format!("T{open}:00+08:00")), "{w}");
+    for path in ["/api/school", "/api/students", "/api/students.csv", "/api/students/W0001"] {
+        let (status, code) = error_code(app.get(&school.token, path).await).await;
+        assert_eq!((status, code.as_str()), (StatusCode::FORBIDDEN, "window_closed"), "{path}");
+    }
+    let r = app.post(&school.token, "/api/uploads", json!({"files": [{"student_id": "W0001", "size": 20000}], "content_type": "image/jpeg"})).await;
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "window_closed");
+    assert!(body["error"]["message"].as_str().unwrap().contains(open), "{body}");
+    let (status, code) = error_code(app.login(&school.username, "teach123").await).await;
+    assert_eq!((status, code.as_str()), (StatusCode::FORBIDDEN, "window_closed"));
+    // Bureau and reviewers are not windowed.
+    assert_eq!(app.get(&bureau, "/api/admin/progress").await.status(), StatusCode::OK);
+    assert_eq!(app.get(&bureau, "/api/review/queue").await.status(), StatusCode::OK);
+
+    // After the last day: ended, no reopening.
+    let ended = json!({"name": "测试活动", "starts_on": "2025-06-08", "ends_on": "2025-10-12", "daily_open": "06:00", "daily_close": "24:00", "timezone": "Asia/Shanghai"});
+    app.client.put(app.at("/api/admin/campaign")).bearer_auth(&bureau).json(&ended).send().await.unwrap();
+    let w: Value = app.client.get(app.at("/api/window")).send().await.unwrap().json().await.unwrap();
+    assert_eq!((w["phase"].as_str(), w["open"].as_bool(), w["next_open_at"].is_null()), (Some("ended"), Some(false), true));
+}
+
+#[tokio::test]
+async fn at_peak_load_clients_get_busy_with_retry_after_and_nothing_else() {
+    let app = App::spawn_with(&["--max-in-flight", "2"], &[]).await;
+    let bureau = app.bureau().await;
+    app.open_campaign(&bureau).await;
+    // Logins hash with argon2, so 40 at once overrun 2 slots.
+    let attempts = (0..40).map(|_| app.login(BUREAU.0, BUREAU.1));
+    let responses = futures_util::future::join_all(attempts).await;
+    let mut ok = 0;
+    let mut busy = 0;
+    for r in responses {
+        match r.status() {
+            StatusCode::OK => ok += 1,
+            StatusCode::SERVICE_UNAVAILABLE => {
+                assert!(r.headers().get("retry-after").is_some());
+                let v: Value = r.json().await.unwrap();
+                assert_eq!(v["error"]["code"], "busy");
+                assert_eq!(v["error"]["message"], "现在登陆和上传人数较多，请稍后再进行登陆操作");
+                busy += 1;
+            }
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert!(ok >= 1 && busy >= 1, "ok {ok}, busy {busy}");
+    // Once the peak passes, service resumes.
+    assert_eq!(app.login(BUREAU.0, BUREAU.1).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn many_concurrent_uploads_for_one_student_leave_exactly_one_winner() {
+    let app = App::spawn().await;
+    let bureau = app.bureau().await;
+    app.open_campaign(&bureau).await;
+    let school = app.school(&bureau, "二中", "senior", "R", 1).await;
+    let photos = [good_photo(), good_photo_2()];
+    // Every client gets a URL first (all valid at once), then all PUT at the same time.
+    let mut grants = Vec::new();
+    for i in 0..30 {
+        let v = app.presign(&school.token, "R0001", photos[i % 2].len()).await;
+        grants.push((v["uploads"][0].clone(), photos[i % 2].clone()));
+    }
+    let puts = grants.iter().map(|(g, bytes)| app.put_grant(g, bytes.clone()));
+    let statuses: Vec<StatusCode> = futures_util::future::join_all(puts).await.iter().map(|r| r.status()).collect();
+    let won = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+    let lost = statuses.iter().filter(|s| **s == StatusCode::CONFLICT).count();
+    assert_eq!((won, lost), (1, 29), "{statuses:?}");
+    let record = app.settled(&school.token, "R0001").await;
+    assert_eq!(record["status"], "pending_review");
+    // The stored photo is the winner's whole file, not a mix.
+    let stored = app.client.get(record["photo_url"].as_str().unwrap()).send().await.unwrap().bytes().await.unwrap().to_vec();
+    assert!(stored == photos[0] || stored == photos[1]);
+    let v: Value = app.get(&bureau, "/api/admin/students/R0001/audit").await.json().await.unwrap();
+    let uploads = v["events"].as_array().unwrap().iter().filter(|e| e["to"] == "uploaded").count();
+    assert_eq!(uploads, 1);
+    // No more than one object is kept.
+    let dir = app.data.path().join("photos/uploads").join(&school.school_id).join("R0001");
+    assert_eq!(std::fs::read_dir(dir).unwrap().count(), 1);
+}
+
+#[tokio::test]
+async fn upload_urls_refuse_tampering_replay_and_expiry() {
+    let app = App::spawn_with(&["--upload-ttl-secs", "2"], &[]).await;
+    let bureau = app.bureau().await;
+    app.open_campaign(&bureau).await;
+    let school = app.school(&bureau, "三中", "senior", "U", 3).await;
+    let photo = good_photo();
+
+    let v = app.presign(&school.token, "U0001", photo.len()).await;
+    let grant = v["uploads"][0].clone();
+    let url = grant["url"].as_str().unwrap().to_owned();
+    assert_eq!(grant["method"], "PUT");
+    assert_eq!(grant["headers"]["content-type"], "image/jpeg");
+
+    // Another student's key under the same signature.
+    let mut forged = grant.clone();
+    forged["url"] = json!(url.replace("/U0001/", "/U0002/"));
+    assert_eq!(error_code(app.put_grant(&forged, photo.clone()).await).await, (StatusCode::FORBIDDEN, "bad_signature".into()));
+    // A different size than signed.
+    let mut bigger = photo.clone();
+    bigger.extend_from_slice(&[0u8; 10]);
+    assert_eq!(app.put_grant(&grant, bigger).await.status(), StatusCode::BAD_REQUEST);
+    // A different content type than signed.
+    let r = app.client.put(&url).header("content-type", "image/png").body(photo.clone()).send().await.unwrap();
+    assert_eq!(error_code(r).await.0, StatusCode::FORBIDDEN);
+    // The real thing works once; replaying it cannot replace the photo.
+    assert_eq!(app.put_grant(&grant, photo.clone()).await.status(), StatusCode::OK);
+    let other = good_photo_2();
+    let mut same_size = other.clone();
+    same_size.resize(photo.len(), 0);
+    assert_eq!(error_code(app.put_grant(&grant, same_size).await).await, (StatusCode::CONFLICT, "already_uploaded".into()));
+    let record = app.settled(&school.token, "U0001").await;
+    let stored = app.client.get(record["photo_url"].as_str().unwrap()).send().await.unwrap().bytes().await.unwrap().to_vec();
+    assert_eq!(stored, photo);
+    // A tampered preview URL is refused.
+    let preview = record["photo_url"].as_str().unwrap().replace("sig=", "sig=00");
+    assert_eq!(app.client.get(preview).send().await.unwrap().status(), StatusCode::FORBIDDEN);
+
+    // An expired URL is refused and the student stays without a photo.
+    let v = app.presign(&school.token, "U0002", photo.len()).await;
+    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
+    assert_eq!(error_code(app.put_grant(&v["uploads"][0], photo.clone()).await).await, (StatusCode::FORBIDDEN, "url_expired".into()));
+    let record: Value = app.get(&school.token, "/api/students/U0002").await.json().await.unwrap();
+    assert_eq!(record["status"], "not_uploaded");
+}
+
+#[tokio::test]
+async fn a_school_never_sees_or_touches_another_schools_students() {
+    let app = App::spawn().await;
+    let bureau = app.bureau().await;
+    app.open_campaign(&bureau).await;
+    let a = app.school(&bureau, "甲校", "primary", "A", 2).await;
+    let b = app.school(&bureau, "乙校", "primary", "B", 2).await;
+    assert_eq!(app.upload(&b.token, "B0001", good_photo()).await, StatusCode::OK);
+    app.settled(&b.token, "B0001").await;
+
+    let (status, code) = error_code(app.get(&a.token, "/api/students/B0001").await).await;
+    assert_eq!((status, code.as_str()), (StatusCode::NOT_FOUND, "unknown_student"));
+    let v = app.presign(&a.token, "B0002", 20_000).await;
+    assert_eq!(v["refused"][0]["code"], "unknown_student");
+    assert!(v["uploads"].as_array().unwrap().is_empty());
+    let v: Value = app.get(&a.token, "/api/students").await.json().await.unwrap();
+    assert!(v["students"].as_array().unwrap().iter().all(|s| s["student_id"].as_str().unwrap().starts_with('A')));
+    let csv = app.get(&a.token, "/api/students.csv").await.text().await.unwrap();
+    assert!(!csv.contains("B000"));
+    // Roles: a teacher cannot review or administer; a reviewer cannot administer.
+    for (path, body) in [("/api/review/B0001", json!({"decision": "approve"})), ("/api/admin/reviewers", json!({"username": "x1x", "password": "abc123"}))] {
+        assert_eq!(error_code(app.post(&a.token, path, body).await).await, (StatusCode::FORBIDDEN, "forbidden".into()));
+    }
+    assert_eq!(error_code(app.get(&a.token, "/api/review/queue").await).await.1, "forbidden");
+    app.post(&bureau, "/api/admin/reviewers", json!({"username": "rev9", "password": "review999"})).await;
+    let reviewer = app.token("rev9", "review999").await;
+    assert_eq!(error_code(app.get(&reviewer, "/api/admin/progress").await).await.1, "forbidden");
+    assert_eq!(error_code(app.get(&reviewer, "/api/students").await).await.1, "forbidden");
+    // Tokens: missing, garbage, or signed with another key.
+    assert_eq!(error_code(app.client.get(app.at("/api/school")).send().await.unwrap()).await.1, "unauthenticated");
+    assert_eq!(error_code(app.get("not.a.token", "/api/school").await).await.1, "unauthenticated");
+    let mut parts: Vec<String> = a.token.split('.').map(str::to_owned).collect();
+    parts[2] = parts[2].chars().rev().collect();
+    assert_eq!(error_code(app.get(&parts.join("."), "/api/school").await).await.1, "unauthenticated");
+}
+
+#[tokio::test]
+async fn repeated_wrong_passwords_lock_the_username_for_a_while() {
+    let app = App::spawn().await;
+    for _ in 0..5 {
+        assert_eq!(error_code(app.login(BUREAU.0, "wrong-guess1").await).await, (StatusCode::UNAUTHORIZED, "bad_credentials".into()));
+    }
+    // Even the right password is refused during the cooling-off period.
+    assert_eq!(error_code(app.login(BUREAU.0, BUREAU.1).await).await, (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts".into()));
+    // Unknown usernames answer exactly like wrong passwords.
+    assert_eq!(error_code(app.login("nobody", "abc123").await).await, (StatusCode::UNAUTHORIZED, "bad_credentials".into()));
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_clear_error_and_writes_nothing() {
+    let app = App::spawn().await;
+    let bureau = app.bureau().await;
+    app.open_campaign(&bureau).await;
+    let school = app.school(&bureau, "四中", "junior", "X", 2).await;
+
+    let r = app.client.post(app.at("/api/sessions")).header("content-type", "application/json").body("{not json").send().await.unwrap();
+    assert_eq!(error_code(r).await, (StatusCode::BAD_REQUEST, "bad_json".into()));
+    let r = app.client.post(app.at("/api/sessions")).body("username=a").send().await.unwrap();
+    assert_eq!(error_code(r).await, (StatusCode::UNSUPPORTED_MEDIA_TYPE, "bad_content_type".into()));
+    assert_eq!(error_code(app.client.get(app.at("/api/nothing")).send().await.unwrap()).await, (StatusCode::NOT_FOUND, "not_found".into()));
+    assert_eq!(error_code(app.client.delete(app.at("/api/window")).send().await.unwrap()).await, (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed".into()));
+    let huge = "x".repeat(9 * 1024 * 1024);
+    // Its own connection: the server stops reading an oversized body and closes the connection.
+    let once = reqwest::Client::new();
+    let r = once.post(app.at("/api/admin/students")).bearer_auth(&bureau).header("content-type", "text/csv").body(huge).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+
+    // A roster with bad lines: every line reported, nothing written.
+    let csv = format!(
+        "school_id,student_id,name,class\n{0},Y0001,好学生,1班\n{0},../etc,坏学号,1班\nnope,Y0002,无此校,1班\n{0},X0001,换校,1班\n",
+        school.school_id
+    );
+    let r = app.post_csv(&bureau, "/api/admin/students", &csv).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["code"], "invalid_csv");
+    let lines: Vec<(u64, &str)> = v["lines"].as_array().unwrap().iter().map(|l| (l["line"].as_u64().unwrap(), l["code"].as_str().unwrap())).collect();
+    assert_eq!(lines, [(3, "bad_student_id"), (4, "unknown_school")]);
+    let v: Value = app.get(&school.token, "/api/students").await.json().await.unwrap();
+    assert_eq!(v["students"].as_array().unwrap().len(), 2, "nothing half-written");
+    // A student id already in another school is refused whole, too.
+    let other = app.school(&bureau, "五中", "junior", "Z", 1).await;
+    let csv = format!("school_id,student_id,name,class\n{},Z9999,新生,1班\n{},X0001,抢学号,1班\n", other.school_id, other.school_id);
+    let v: Value = app.post_csv(&bureau, "/api/admin/students", &csv).await.json().await.unwrap();
+    assert_eq!(v["lines"][0]["code"], "student_of_another_school", "{v}");
+    let v: Value = app.get(&other.token, "/api/students").await.json().await.unwrap();
+    assert_eq!(v["students"].as_array().unwrap().len(), 1);
+    // Wrong header.
+    let (status, code) = error_code(app.post_csv(&bureau, "/api/admin/students", "id,name\n1,2\n").await).await;
+    assert_eq!((status, code.as_str()), (StatusCode::BAD_REQUEST, "invalid_csv"));
+
+    // Upload requests: wrong type, too large, unknown student, too many files.
+    let v: Value = app
+        .post(&school.token, "/api/uploads", json!({"files": [{"student_id": "X0001", "size": 20000}], "content_type": "image/png"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["refused"][0]["code"], "bad_type");
+    let v: Value = app
+        .post(&school.token, "/api/uploads", json!({"files": [{"student_id": "X0001", "size": 5_000_000}, {"student_id": "../../x", "size": 20000}], "content_type": "image/jpeg"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let codes: Vec<&str> = v["refused"].as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["too_large", "unknown_student"]);
+    let many: Vec<Value> = (0..101).map(|_| json!({"student_id": "X0001", "size": 20000})).collect();
+    let r = app.post(&school.token, "/api/uploads", json!({"files": many, "content_type": "image/jpeg"})).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+
+    // A PNG declared as JPEG lands but is rejected by the check, with a reason.
+    assert_eq!(app.upload(&school.token, "X0002", fixture("not-a-jpeg.png")).await, StatusCode::OK);
+    let v = app.settled(&school.token, "X0002").await;
+    assert_eq!(v["status"], "rejected");
+    assert_eq!(v["reasons"][0]["code"], "not_jpeg");
+}
