@@ -6,7 +6,7 @@ import { PHOTO, withJfifDensity, checkPhotoFile } from "./filecheck.js";
 import { uploadOne } from "./upload.js";
 
 const MAY_UPLOAD = new Set(["not_uploaded", "rejected"]);
-const STAGE_MAX = 560; // CSS px of the editing canvas' longer side
+const STAGE_MAX = 440; // CSS px of the editing canvas' longer side
 
 // Where a head belongs in the output, as fractions of its width/height (ICAO: head 50–69 %
 // of the height; top of the hair about a tenth down; centred).
@@ -255,7 +255,7 @@ export async function cropView(ctx, params) {
         replace(
           status,
           h("p", {}, `${student.name}：`, statusChip(record.status)),
-          (record.reasons || []).length ? h("ul", { class: "reasons" }, record.reasons.map((r) => h("li", { dataset: { code: r.code } }, r.message))) : null
+          (record.reasons || []).length ? h("ul", { class: record.status === "rejected" ? "reasons" : "reasons soft" }, record.reasons.map((r) => h("li", { dataset: { code: r.code } }, r.message))) : null
         );
         say(`${student.name}：${STATUS[record.status]}`);
       } catch (e) {
@@ -270,7 +270,8 @@ export async function cropView(ctx, params) {
       "div",
       { class: "crop-panes" },
       h("div", { class: "crop-left" }, stage, h("div", { class: "field inline" }, h("label", { for: "crop-zoom" }, "取景大小"), zoom), h("div", { class: "field inline" }, guides, h("label", { for: "crop-guides" }, "显示头部位置参考线"))),
-      h("div", { class: "crop-right" }, h("p", { class: "hint" }, "效果预览（272×354）"), preview, h("div", { class: "actions" }, makeBtn), result)
+      h("div", { class: "crop-right" }, h("p", { class: "hint" }, "效果预览（272×354）"), preview, h("div", { class: "actions" }, makeBtn)),
+      result
     )
   );
 

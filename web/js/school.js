@@ -79,7 +79,16 @@ async function render() {
     await fn(ctx, params);
   } catch (e) {
     if (e.status === 401) return; // onUnauthenticated already moved us to the login
-    replace(main, h("h1", {}, "出错了"), h("p", { class: "error", role: "alert" }, e.message || String(e)));
+    if (e.code === "window_closed") {
+      replace(
+        main,
+        h("h1", {}, "暂时无法操作"),
+        h("p", { class: "error", role: "alert", id: "closed-message" }, e.message),
+        h("p", {}, "已上传的照片不受影响，请在开放时间内再登录操作。")
+      );
+    } else {
+      replace(main, h("h1", {}, "出错了"), h("p", { class: "error", role: "alert" }, e.message || String(e)));
+    }
   }
   const heading = main.querySelector("h1");
   if (heading) {

@@ -107,9 +107,9 @@ export function renderWindow(w, errorText) {
     replace(el, h("p", { class: "banner banner-closed" }, errorText || "暂时无法获取开放时间"));
     return;
   }
-  const phaseText = { open: "开放中", maintenance: "系统维护", not_started: "尚未开始", ended: "已结束" }[w.phase] || "";
+  const phaseText = { open: "照片上传开放中", maintenance: "系统维护时间", not_started: "照片上传尚未开始", ended: "照片上传已结束" }[w.phase] || "";
   const c = w.campaign;
-  const lines = [h("strong", { class: "phase" }, phaseText ? `照片上传${phaseText}：` : ""), h("span", { class: "window-message" }, w.message || "")];
+  const lines = [h("strong", { class: "phase" }, phaseText ? `${phaseText}：` : ""), h("span", { class: "window-message" }, w.message || "")];
   if (c) {
     lines.push(
       h(
