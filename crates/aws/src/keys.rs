@@ -10,7 +10,7 @@
 //! | login failure   | `LOGIN#{username}`      | `FAIL#{at}#{rand}`         |                                         |                                                   |
 //! | student         | `STUDENT#{id}`          | `STUDENT`                  | `ROSTER#{school}` / `{class}#{id}`      | `STATUS#{status}` / see below (sparse)            |
 //! | ticket          | `STUDENT#{id}`          | `TICKET#{ticket}`          |                                         |                                                   |
-//! | audit event     | `STUDENT#{id}`          | `AUDIT#{at}#{rand}`        |                                         |                                                   |
+//! | audit event     | `STUDENT#{id}`          | `AUDIT#{at}#{version}`      |                                         |                                                   |
 //! | hash band       | `PHASH#{band}#{value}`  | `STUDENT#{id}`             |                                         |                                                   |
 //!
 //! gsi2 is written only for the statuses something queries: `uploaded` (the recovery sweep,
@@ -83,8 +83,8 @@ pub fn roster_sk(class: &str, student_id: &StudentId) -> String {
 pub fn ticket_sk(ticket_id: &str) -> String {
     format!("TICKET#{ticket_id}")
 }
-pub fn audit_sk(at: DateTime<Utc>, nonce: &str) -> String {
-    format!("AUDIT#{}#{nonce}", sortable_time(at))
+pub fn audit_sk(at: DateTime<Utc>, seq: u64) -> String {
+    format!("AUDIT#{}#{seq:010}", sortable_time(at))
 }
 pub const AUDIT_PREFIX: &str = "AUDIT#";
 

@@ -107,9 +107,9 @@ pub fn ticket_item(t: &Ticket) -> Result<Item, BackendError> {
     Ok(item)
 }
 
-pub fn audit_item(e: &AuditEvent) -> Result<Item, BackendError> {
-    let nonce = uuid::Uuid::new_v4().simple().to_string();
-    let mut item = with_key(to_item(e)?, keys::student_pk(&e.student_id), keys::audit_sk(e.at, &nonce[..12]));
+/// `seq` is the student's version after the change: it orders events of the same instant.
+pub fn audit_item(e: &AuditEvent, seq: u64) -> Result<Item, BackendError> {
+    let mut item = with_key(to_item(e)?, keys::student_pk(&e.student_id), keys::audit_sk(e.at, seq));
     item.retain(|_, v| !matches!(v, AttributeValue::Null(_)));
     Ok(item)
 }

@@ -525,7 +525,7 @@ impl Records for DynamoRecords {
                     to: after.status,
                     reasons: Vec::new(),
                     note: None,
-                })?,
+                }, before.version + 1)?,
                 None,
             )?;
             self.rewrite_bands(&mut tx, student_id, b.photo_hash, None)?;
@@ -560,7 +560,7 @@ impl Records for DynamoRecords {
                     to: status,
                     reasons: reasons.iter().map(|r| r.code.clone()).collect(),
                     note: None,
-                })?,
+                }, before.version + 1)?,
                 None,
             )?;
             self.rewrite_bands(&mut tx, student_id, b.photo_hash, outcome.photo_hash)?;
@@ -639,7 +639,7 @@ impl Records for DynamoRecords {
                     to: status,
                     reasons: reasons.iter().map(|r| r.code.clone()).collect(),
                     note: note.map(str::to_owned),
-                })?,
+                }, before.version + 1)?,
                 None,
             )?;
             match tx.run(&self.client).await? {
