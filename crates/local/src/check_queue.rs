@@ -50,7 +50,9 @@ impl CheckQueue {
         let (tx, rx) = mpsc::channel::<StudentId>(capacity.max(1));
         let rx = Arc::new(tokio::sync::Mutex::new(rx));
         let deps = Arc::new(deps);
-        for _ in 0..workers.max(1) {
+        // Zero workers is allowed: photos then wait in `uploaded` for the next start's sweep
+        // (used to prove that recovery works).
+        for _ in 0..workers {
             let rx = rx.clone();
             let deps = deps.clone();
             tokio::spawn(async move {

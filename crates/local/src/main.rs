@@ -38,7 +38,7 @@ enum Command {
         /// How long a signed upload URL stays valid, in seconds.
         #[arg(long, env = "GRADPHOTO_UPLOAD_TTL_SECS", default_value_t = 900)]
         upload_ttl_secs: u64,
-        /// Photo-check workers.
+        /// Photo-check workers (0: photos wait in `uploaded` until a restart with workers).
         #[arg(long, env = "GRADPHOTO_CHECK_WORKERS", default_value_t = 2)]
         check_workers: usize,
         /// Seed a demo campaign (open around the clock), two schools, a roster and accounts.

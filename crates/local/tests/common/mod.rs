@@ -63,6 +63,18 @@ impl App {
             .status()
             .expect("run add-user");
         assert!(status.success(), "add-user failed");
+        Self::start(data, args, envs).await
+    }
+
+    /// SIGKILLs the server (no chance to clean up) and gives back its data folder.
+    pub fn crash(mut self) -> tempfile::TempDir {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        std::mem::replace(&mut self.data, tempfile::tempdir().expect("temp dir"))
+    }
+
+    /// Starts a server on an existing data folder.
+    pub async fn start(data: tempfile::TempDir, args: &[&str], envs: &[(&str, &str)]) -> App {
         let mut child = Command::new(bin())
             .args(["serve", "--addr", "127.0.0.1:0", "--data"])
             .arg(data.path())

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Load run of the embedded server on loopback: release build, fresh data folder, the full
+# upload flow (presign + PUT + check) from CLIENTS concurrent clients for STUDENTS students
+# of one school while 2 readers list the roster. Prints the load generator's JSON summary.
+#   scripts/bench-load.sh [CLIENTS] [STUDENTS] [extra serve flags...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+clients=${1:-64}
+students=${2:-2000}
+shift $(( $# > 2 ? 2 : $# ))
+cargo build --release -q -p gradphoto-local -p gradphoto-loadgen
+data=$(mktemp -d)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+GRADPHOTO_LOG=warn target/release/gradphoto serve --demo --data "$data" --addr "127.0.0.1:$port" "$@" > "$data/server.log" 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null; rm -rf "$data"' EXIT
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/api/window" >/dev/null && break; sleep 0.1; done
+target/release/gradphoto-loadgen --url "http://127.0.0.1:$port" --clients "$clients" --students "$students" \
+  --photo crates/core/tests/corpus/astronaut_valid.jpg --server-pid "$pid"
