@@ -27,7 +27,8 @@ where
 }
 
 fn presigning(expires_at: DateTime<Utc>) -> Result<PresigningConfig, BackendError> {
-    let left = (expires_at - Utc::now()).to_std().unwrap_or(Duration::ZERO);
+    // Whole seconds, rounded: X-Amz-Expires is an integer and "15 min" should read 900.
+    let left = (expires_at - Utc::now()).to_std().map(|d| Duration::from_secs(d.as_secs_f64().round() as u64)).unwrap_or(Duration::ZERO);
     // An already-expired request still gets a (1 s) URL rather than an error: S3 refuses it.
     let left = left.clamp(Duration::from_secs(1), MAX_PRESIGN);
     PresigningConfig::expires_in(left).map_err(BackendError::new)
