@@ -177,10 +177,12 @@ impl Records for SqliteRecords {
             if account_exists(tx, &account.username)? {
                 return Err(Fail::Rule(RegisterError::UsernameTaken));
             }
-            insert_account(tx, &account, Some(&school.school_id))?;
+            // A code makes a school account of the code's school, whatever the caller passed.
+            let bound = Account { role: gradphoto_core::Role::School, school_id: Some(school.school_id.clone()), ..account };
+            insert_account(tx, &bound, bound.school_id.as_deref())?;
             tx.prepare_cached("UPDATE schools SET username = ?2 WHERE school_id = ?1")?
-                .execute(params![school.school_id, account.username])?;
-            school.username = Some(account.username);
+                .execute(params![school.school_id, bound.username])?;
+            school.username = Some(bound.username);
             Ok(school)
         })
         .await

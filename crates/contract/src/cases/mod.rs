@@ -1,0 +1,12 @@
+//! The contract cases, one `pub async fn name(fx: &Fixture)` each. Keep the list in
+//! `contract_tests!` (lib.rs) in step with these.
+
+mod review;
+mod setup;
+mod store;
+mod uploads;
+
+pub use review::*;
+pub use setup::*;
+pub use store::*;
+pub use uploads::*;
