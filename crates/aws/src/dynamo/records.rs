@@ -10,8 +10,9 @@ use gradphoto_core::ports::*;
 use gradphoto_core::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+/// Who moved a student to `uploaded`: the store's notification, not a person.
 fn actor_upload() -> String {
-    "upload".to_owned()
+    "system".to_owned()
 }
 fn actor_check() -> String {
     "check".to_owned()
@@ -226,7 +227,9 @@ impl Records for DynamoRecords {
                     .name("#u", "username")
                     .value(":u", s(&account.username)),
             )?;
-            let mut item = items::to_item(account)?;
+            // A code makes a school account of the code's school, whatever the caller passed.
+            let bound = Account { role: Role::School, school_id: Some(school.school_id.clone()), ..account.clone() };
+            let mut item = items::to_item(&bound)?;
             item.retain(|_, v| !v.is_null());
             item.insert(PK.into(), s(keys::account_pk(&account.username)));
             item.insert(SK.into(), s(keys::ACCOUNT_SK));
