@@ -70,7 +70,6 @@ async function render() {
     if (a.dataset.view === view) a.setAttribute("aria-current", "page");
     else a.removeAttribute("aria-current");
   }
-  say("");
   const views = { login: loginView, terms: termsView, register: registerView, info: infoView, students: studentsView, rules: rulesView, batch: batchView, crop: cropView };
   const fn = views[view] || loginView;
   main.replaceChildren(h("p", { class: "loading" }, "正在加载…"));

@@ -162,7 +162,7 @@ export function fieldError(input, text) {
   let el = document.getElementById(id);
   if (!el) {
     el = h("p", { id, class: "field-error", role: "alert" });
-    input.insertAdjacentElement("afterend", el);
+    (input.closest(".field") || input.parentElement).append(el);
   }
   el.textContent = text || "";
   if (text) input.setAttribute("aria-invalid", "true");

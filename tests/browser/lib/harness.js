@@ -2,7 +2,8 @@
 // setting up data (a school of our own via the bureau API, so no test depends on the demo's
 // text), photo fixtures, and screenshots.
 import { chromium } from "playwright-core";
-import { mkdirSync, readFileSync } from "node:fs";
+import UPNG from "upng-js";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { randomBytes } from "node:crypto";
@@ -42,9 +43,12 @@ export async function newPage(browser, { viewport = { width: 1280, height: 800 }
   return page;
 }
 
-export function shot(page, name, opts = {}) {
+/** Saves docs/screenshots/NAME.png, quantised to 256 colours so the committed files stay small. */
+export async function shot(page, name, opts = {}) {
   mkdirSync(SHOTS, { recursive: true });
-  return page.screenshot({ path: join(SHOTS, `${name}.png`), ...opts });
+  const png = UPNG.decode(await page.screenshot(opts));
+  const small = UPNG.encode(UPNG.toRGBA8(png), png.width, png.height, 256);
+  writeFileSync(join(SHOTS, `${name}.png`), Buffer.from(small));
 }
 
 export const fixture = (name) => join(FIXTURES, name);
@@ -143,4 +147,14 @@ export async function openAs(page, role, token, path) {
   await page.goto(BASE + "/index.html");
   await page.evaluate(([k, v]) => localStorage.setItem(k, v), [`gradphoto.token.${role}`, token]);
   await page.goto(BASE + path);
+}
+
+/** Form controls a screen reader could not name (no <label>, aria-label or aria-labelledby). */
+export function unlabelledControls(page) {
+  return page.evaluate(() =>
+    [...document.querySelectorAll("input, select, textarea, button")]
+      .filter((el) => el.type !== "hidden")
+      .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute("aria-label") && !el.getAttribute("aria-labelledby") && !(el.tagName === "BUTTON" && el.textContent.trim()))
+      .map((el) => el.outerHTML.slice(0, 120))
+  );
 }

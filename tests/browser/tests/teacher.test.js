@@ -5,7 +5,10 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { BASE, launch, newPage, shot, fixture, bureauToken, makeSchool } from "../lib/harness.js";
+import { mkdtempSync, copyFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { BASE, launch, newPage, shot, fixture, bureauToken, makeSchool, unlabelledControls } from "../lib/harness.js";
 
 // Markup in a name (the server caps names at 50 characters): an <img onerror> is what would run
 // if a page ever put a name through innerHTML.
@@ -134,6 +137,7 @@ test("single upload from a row ends in 待审核 with a thumbnail", async () => 
   assert.equal(await page.locator("#roster tbody tr").count(), 1);
   await page.getByLabel("上传状态", { exact: true }).selectOption("");
   await shot(page, "06-students");
+  assert.deepEqual(await unlabelledControls(page), [], "every control on the roster has a label");
 });
 
 test("上传须知 shows the sample photo (272×354) and the rules", async () => {
@@ -198,6 +202,33 @@ test("批量上传: match count and reasons, confirm, progress, final statuses, 
   assert.ok(await page.locator("#retry-failed").isDisabled());
   await shot(page, "10-batch-done", { fullPage: true });
   await page.unroute("**/store/**");
+});
+
+test("drag-and-drop and a whole folder are sorted the same way (nothing is sent before confirming)", async () => {
+  // Two files dropped: one not in the roster, one whose student already has a photo.
+  const dt = await page.evaluateHandle(
+    ([a, b]) => {
+      const t = new DataTransfer();
+      t.items.add(new File([new Uint8Array([0xff, 0xd8, 0xff, 0xe0])], a, { type: "image/jpeg" }));
+      t.items.add(new File([new Uint8Array([0xff, 0xd8, 0xff, 0xe0])], b, { type: "image/jpeg" }));
+      return t;
+    },
+    ["NOTINROSTER1.jpg", `${sid(0)}.jpg`]
+  );
+  await page.locator("#dropzone").dispatchEvent("drop", { dataTransfer: dt });
+  await page.locator("#match-count", { hasText: "可以上传 0 张" }).waitFor();
+  assert.equal(await page.locator("#mismatch-count").textContent(), "不能上传 2 张");
+  await page.getByRole("button", { name: "取消" }).click();
+
+  // A folder (webkitdirectory): the one student left without a photo matches.
+  const dir = mkdtempSync(join(tmpdir(), "gradphoto-folder-"));
+  copyFileSync(fixture("good.jpg"), join(dir, `${sid(7)}.jpg`));
+  copyFileSync(fixture("good.jpg"), join(dir, `${sid(0)}.jpg`));
+  await page.locator("#batch-folder").setInputFiles(dir);
+  await page.locator("#match-count", { hasText: "可以上传 1 张" }).waitFor();
+  assert.equal(await page.locator("#mismatch-count").textContent(), "不能上传 1 张");
+  await page.getByRole("button", { name: "取消" }).click();
+  assert.deepEqual(await unlabelledControls(page), [], "every control on the batch page has a label");
 });
 
 test("closing the tab and coming back shows what was done", async () => {

@@ -115,3 +115,14 @@ test("busy: the page shows the seed's message and waits Retry-After before tryin
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
+
+test("a token the server no longer accepts sends the teacher back to the login", async () => {
+  const page = await newPage(browser);
+  await page.goto(`${BASE}/index.html`);
+  await page.evaluate(() => localStorage.setItem("gradphoto.token.school", "not-a-valid-token"));
+  await page.goto(`${BASE}/school.html#students`);
+  await page.getByRole("heading", { name: "学校登录" }).waitFor();
+  await page.locator("#notice", { hasText: "登录已失效" }).waitFor();
+  assert.equal(await page.evaluate(() => localStorage.getItem("gradphoto.token.school")), null);
+  await page.context().close();
+});
