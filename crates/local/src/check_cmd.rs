@@ -126,3 +126,44 @@ pub fn run(stage: Stage, paths: &[PathBuf]) -> ExitCode {
         ExitCode::SUCCESS
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn corpus(name: &str) -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../core/tests/corpus").join(name)
+    }
+
+    #[test]
+    fn folders_expand_to_their_jpegs_sorted_and_files_are_judged() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::copy(corpus("astronaut_valid.jpg"), dir.path().join("b.JPG")).unwrap();
+        std::fs::copy(corpus("astronaut_blurry.jpg"), dir.path().join("a.jpeg")).unwrap();
+        std::fs::write(dir.path().join("notes.txt"), "x").unwrap();
+        let (files, errors) = expand(&[dir.path().to_path_buf()]);
+        assert!(errors.is_empty());
+        let names: Vec<_> = files.iter().map(|f| f.file_name().unwrap().to_string_lossy().into_owned()).collect();
+        assert_eq!(names, ["a.jpeg", "b.JPG"]);
+        let rules = Rules::default();
+        let a = check_file(&files[0], Stage::Senior, &rules).unwrap();
+        assert_eq!((a.verdict, a.codes.as_slice()), ("reject", ["blurry".to_string()].as_slice()));
+        assert_eq!(a.messages.len(), 1);
+        let b = check_file(&files[1], Stage::Senior, &rules).unwrap();
+        assert_eq!(b.verdict, "pass");
+        let json = serde_json::to_value(&b).unwrap();
+        for key in ["file", "verdict", "codes", "flags", "messages"] {
+            assert!(json.get(key).is_some(), "{key} missing in {json}");
+        }
+    }
+
+    #[test]
+    fn missing_paths_and_empty_folders_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let (files, errors) = expand(&[dir.path().join("nope.jpg"), dir.path().to_path_buf()]);
+        assert!(files.is_empty());
+        assert_eq!(errors.len(), 2);
+        assert!(matches!(errors[1], PathError::EmptyFolder(_)));
+        assert_eq!(summary(10, 2, 0), "共 12 张：通过 10，不通过 2");
+    }
+}

@@ -55,15 +55,15 @@ pub fn cells(w: usize, h: usize, rules: &Rules) -> Vec<Rect> {
     out
 }
 
-/// Measures the band, skipping pixels inside `exclude` (the head, when it was found).
-pub fn measure(pic: &Picture, rules: &Rules, exclude: Option<Rect>) -> Background {
+/// Measures the band, skipping pixels inside `exclude` (the heads, when found).
+pub fn measure(pic: &Picture, rules: &Rules, exclude: &[Rect]) -> Background {
     let (mut white, mut total, mut luma_sum, mut cast_sum) = (0usize, 0usize, 0u64, 0i64);
     let (mut lo, mut hi) = (f32::MAX, f32::MIN);
     for cell in cells(pic.width, pic.height, rules) {
         let (mut n, mut sum) = (0usize, 0u64);
         for y in cell.y0..cell.y1 {
             for x in cell.x0..cell.x1 {
-                if exclude.is_some_and(|r| r.contains(x, y)) {
+                if exclude.iter().any(|r| r.contains(x, y)) {
                     continue;
                 }
                 let [r, g, b] = pic.px(x, y);

@@ -8,6 +8,7 @@
 
 pub mod background;
 pub mod colour;
+pub mod face;
 pub mod jpeg;
 pub mod meta;
 pub mod phash;
@@ -46,7 +47,6 @@ fn kb(n: u64) -> String {
 
 /// Checks one file's bytes for a student of `stage`.
 pub fn check(bytes: &[u8], stage: Stage, rules: &Rules) -> Report {
-    let _ = stage;
     let mut report = Report::default();
     let size = bytes.len() as u64;
     if size > rules.max_bytes {
@@ -134,6 +134,7 @@ pub fn check(bytes: &[u8], stage: Stage, rules: &Rules) -> Report {
 
     // Grey image and colour count in one pass over the pixels.
     let (grey, coloured) = pic.grey_and_colour(rules.colour_min_chroma);
+    let is_colour = header.components != 1 && colour::fraction(coloured, &pic) >= rules.colour_min_fraction;
     if header.components != 1 {
         let f = colour::fraction(coloured, &pic);
         if f < rules.colour_min_fraction {
@@ -141,13 +142,135 @@ pub fn check(bytes: &[u8], stage: Stage, rules: &Rules) -> Report {
         }
     }
 
-    let bg = background::measure(&pic, rules, None);
+    // Faces, head geometry, exposure, sharpness, scarf; the heads found are kept out of the
+    // background band (hair is not background).
+    let faces = face::detect(&grey, pic.width, pic.height, rules);
+    let heads: Vec<face::Head> = faces.iter().map(|f| face::measure_head(&pic, f, rules, is_colour)).collect();
+    let exclude: Vec<background::Rect> = heads.iter().map(|h| h.exclusion(&pic)).collect();
+    match faces.len() {
+        0 => report.hard.push(Reason::new(
+            "no_face",
+            "照片中没有检测到正面人脸；请上传学生本人的正面免冠证件照（不能是风景、物品、侧脸或背影）",
+        )),
+        1 => face_rules(&mut report, &pic, &grey, &faces[0], &heads[0], stage, rules),
+        n => report.hard.push(Reason::new(
+            "multiple_faces",
+            format!("照片中检测到 {n} 张人脸，证件照中只能有学生本人一人"),
+        )),
+    }
+
+    let bg = background::measure(&pic, rules, &exclude);
     if let Some(msg) = bg.verdict(rules) {
         report.hard.push(Reason::new("background_not_white", msg));
     }
 
     report.phash = Some(phash::phash(&grey, pic.width, pic.height));
     report
+}
+
+/// The rules that need exactly one face.
+fn face_rules(
+    report: &mut Report,
+    pic: &picture::Picture,
+    grey: &[u8],
+    f: &face::Face,
+    head: &face::Head,
+    stage: Stage,
+    rules: &Rules,
+) {
+    let band = format!("{:.0}%–{:.0}%", rules.head_min_ratio * 100.0, rules.head_max_ratio * 100.0);
+    if head.cropped {
+        let mut edges = Vec::new();
+        if head.top <= rules.head_min_margin as usize || f.y < 0.0 {
+            edges.push("上边");
+        }
+        if head.left <= rules.head_min_margin as usize || f.x < 0.0 {
+            edges.push("左边");
+        }
+        if head.right + 1 + rules.head_min_margin as usize >= pic.width || f.x + f.w > pic.width as f32 {
+            edges.push("右边");
+        }
+        if head.chin > pic.height as f32 {
+            edges.push("下边");
+        }
+        report.hard.push(Reason::new(
+            "head_cropped",
+            format!(
+                "人像裁剪缺损：头部碰到或超出了照片{}缘；头顶和两侧应留有背景，请重新裁剪（不要拉伸）",
+                edges.join("、")
+            ),
+        ));
+    } else if head.height_ratio > rules.head_max_ratio {
+        report.hard.push(Reason::new(
+            "head_too_large",
+            format!(
+                "人像过大（大头照）：头部（头顶到下巴）约占照片高度的 {:.0}%，应在 {band} 之间；请重新拍摄或裁剪时多留一些肩部和背景",
+                head.height_ratio * 100.0
+            ),
+        ));
+    } else if head.height_ratio < rules.head_min_ratio {
+        report.hard.push(Reason::new(
+            "head_too_small",
+            format!(
+                "人像过小：头部（头顶到下巴）只占照片高度的约 {:.0}%，应在 {band} 之间；请拍摄时靠近一些，或以头部为中心裁剪",
+                head.height_ratio * 100.0
+            ),
+        ));
+    }
+    let offset = (f.cx() - pic.width as f32 / 2.0) / pic.width as f32;
+    if offset.abs() > rules.centre_max_offset {
+        report.hard.push(Reason::new(
+            "off_centre",
+            format!(
+                "人像不居中：脸部中心偏{} {:.0} 像素（照片宽度的 {:.0}%），偏离应不超过 {:.0}%；请以脸部为中心重新裁剪",
+                if offset > 0.0 { "右" } else { "左" },
+                (offset * pic.width as f32).abs(),
+                offset.abs() * 100.0,
+                rules.centre_max_offset * 100.0
+            ),
+        ));
+    }
+    let sharp = face::sharpness(grey, pic.width, pic.height, f);
+    if sharp < rules.blur_min_laplacian_var {
+        report.hard.push(Reason::new(
+            "blurry",
+            format!(
+                "照片模糊：脸部清晰度 {sharp:.0}，应不低于 {:.0}；请对焦后重新拍摄，不要把小照片放大",
+                rules.blur_min_laplacian_var
+            ),
+        ));
+    }
+    let l = face::face_luma(grey, pic.width, pic.height, f);
+    if l < rules.face_min_luma {
+        report.hard.push(Reason::new(
+            "too_dark",
+            format!(
+                "脸部过暗：平均亮度 {l:.0}，应在 {:.0}–{:.0} 之间；请在光线充足、正面补光的条件下重新拍摄",
+                rules.face_min_luma, rules.face_max_luma
+            ),
+        ));
+    } else if l > rules.face_max_luma {
+        report.hard.push(Reason::new(
+            "overexposed",
+            format!(
+                "脸部过亮（曝光过度）：平均亮度 {l:.0}，应在 {:.0}–{:.0} 之间；请减弱闪光或灯光后重新拍摄",
+                rules.face_min_luma, rules.face_max_luma
+            ),
+        ));
+    }
+    if stage == Stage::Junior {
+        let red = face::red_below_chin(pic, f, head, rules);
+        if red >= rules.scarf_min_fraction {
+            report.hard.push(Reason::new(
+                "red_scarf",
+                format!(
+                    "初三毕业生照片不允许佩戴红领巾：下巴下方约 {:.0}% 的区域为红色（允许不超过 {:.0}%）；请摘下红领巾后重新拍摄",
+                    red * 100.0,
+                    rules.scarf_min_fraction * 100.0
+                ),
+            ));
+        }
+    }
 }
 
 fn header_error_text(e: jpeg::HeaderError) -> &'static str {

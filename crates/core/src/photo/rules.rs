@@ -42,6 +42,42 @@ pub struct Rules {
     pub bg_min_white_fraction: f32,
     /// Largest allowed difference in mean luma between the band's cells (shadows, gradients).
     pub bg_max_spread: u8,
+
+    // ---- face and head geometry (checked when the photo decodes) ----
+    /// The grey photo is box-downscaled to this width before detection (speed; faces in a
+    /// valid photo are ≥ 100 px wide, and the detector's window is 40 px).
+    pub face_detect_width: u32,
+    /// SeetaFace classifier score a face must reach (rustface's default is 3.85).
+    pub face_min_score: f64,
+    /// Faces narrower than this share of the largest face are ignored.
+    pub face_min_relative: f32,
+    /// A pixel belongs to the subject when its colour differs from the backdrop (sampled in
+    /// the top corners) by more than this (sum of |ΔR|+|ΔG|+|ΔB|).
+    pub head_bg_distance: u16,
+    /// Chin row = face box top + this × face box height (SeetaFace's box ends near the
+    /// mouth-chin line).
+    pub chin_below_box: f32,
+    /// Head height (hair top to chin) as a share of the photo height: ICAO 50–69 %, widened
+    /// by the measurement error of the estimate.
+    pub head_min_ratio: f32,
+    pub head_max_ratio: f32,
+    /// The hair may come no closer than this many pixels to the top or side edges.
+    pub head_min_margin: u32,
+    /// Largest horizontal offset of the face centre from the photo centre, share of width.
+    pub centre_max_offset: f32,
+    /// Minimum variance of the Laplacian over the face.
+    pub blur_min_laplacian_var: f32,
+    /// Mean luma of the central face region must lie within these.
+    pub face_min_luma: f32,
+    pub face_max_luma: f32,
+    /// Red neckerchief (junior stage): a pixel is scarf red when its red channel is the
+    /// largest and at least `scarf_min_value`, its saturation ≥ `scarf_min_saturation` %, and
+    /// its hue within `scarf_max_hue` degrees of red…
+    pub scarf_min_value: u8,
+    pub scarf_min_saturation: u8,
+    pub scarf_max_hue: f32,
+    /// …and the photo has a scarf when this share of the region below the chin is scarf red.
+    pub scarf_min_fraction: f32,
 }
 
 impl Default for Rules {
@@ -62,6 +98,22 @@ impl Default for Rules {
             bg_max_blue_cast: 10,
             bg_min_white_fraction: 0.95,
             bg_max_spread: 20,
+            face_detect_width: 136,
+            face_min_score: 3.85,
+            face_min_relative: 0.5,
+            head_bg_distance: 60,
+            chin_below_box: 1.23,
+            head_min_ratio: 0.45,
+            head_max_ratio: 0.75,
+            head_min_margin: 1,
+            centre_max_offset: 0.08,
+            blur_min_laplacian_var: 25.0,
+            face_min_luma: 80.0,
+            face_max_luma: 215.0,
+            scarf_min_value: 90,
+            scarf_min_saturation: 45,
+            scarf_max_hue: 12.0,
+            scarf_min_fraction: 0.08,
         }
     }
 }
