@@ -6,7 +6,7 @@
 import { api } from "./api.js";
 import { h, replace, say, statusChip, formatBytes } from "./ui.js";
 import { analyse } from "./filecheck.js";
-import { presign, put, UploadError } from "./upload.js";
+import { transfer, UploadError } from "./upload.js";
 
 const CONCURRENCY = 3;
 const FINAL = new Set(["pending_review", "approved", "rejected"]);
@@ -136,20 +136,8 @@ class Batch {
   }
 
   async send(it) {
-    this.update(it, { state: "presign", message: "" });
     try {
-      let grant = await presign(it.student_id, it.file.size);
-      this.update(it, { state: "put", loaded: 0 });
-      const progress = (loaded) => this.update(it, { loaded });
-      try {
-        await put(grant, it.file, progress);
-      } catch (e) {
-        // An expired or refused signature gets one fresh presign; a dropped connection is
-        // left to the "重试失败" button so the teacher sees it.
-        if (!(e instanceof UploadError) || !e.retryable || e.code === "network") throw e;
-        grant = await presign(it.student_id, it.file.size);
-        await put(grant, it.file, progress);
-      }
+      await transfer(it.student_id, it.file, (loaded) => this.update(it, { loaded }), (phase) => this.update(it, { state: phase, message: "" }));
       this.update(it, { state: "check", loaded: it.file.size, checking_since: Date.now() });
       this.pollLoop();
     } catch (e) {

@@ -100,21 +100,28 @@ export async function pollStatus(studentId, before = null, { timeoutMs = 180_000
 }
 
 /**
- * The whole thing for one file. `onPhase(phase)` sees "presign" → "put" → "check";
- * returns the final record (or the last one seen when the check is slow).
+ * Presign, then PUT with progress; an expired or refused signature gets one fresh presign. A
+ * dropped connection is not retried here: the caller shows it (and offers "重试失败").
  */
-export async function uploadOne(student, blob, { onProgress, onPhase = () => {} } = {}) {
+export async function transfer(studentId, blob, onProgress = () => {}, onPhase = () => {}) {
   onPhase("presign");
-  let grant = await presign(student.student_id, blob.size);
+  let grant = await presign(studentId, blob.size);
   onPhase("put");
   try {
     await put(grant, blob, onProgress);
   } catch (e) {
     if (!(e instanceof UploadError) || !e.retryable || e.code === "network") throw e;
-    // One fresh presign for an expired or refused URL, then give up.
-    grant = await presign(student.student_id, blob.size);
+    grant = await presign(studentId, blob.size);
     await put(grant, blob, onProgress);
   }
+}
+
+/**
+ * The whole thing for one file. `onPhase(phase)` sees "presign" → "put" → "check";
+ * returns the final record (or the last one seen when the check is slow).
+ */
+export async function uploadOne(student, blob, { onProgress, onPhase = () => {} } = {}) {
+  await transfer(student.student_id, blob, onProgress, onPhase);
   onPhase("check");
   return pollStatus(student.student_id, student);
 }
