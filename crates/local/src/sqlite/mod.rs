@@ -210,3 +210,117 @@ impl SqliteRecords {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+    use gradphoto_core::ports::{CheckOutcome, Records};
+    use gradphoto_core::{Decision, Reason, RosterRow, School, Stage, StudentId, Ticket};
+
+    fn school(n: u32) -> School {
+        School { school_id: format!("s{n}"), district: "区".into(), name: format!("学校{n}"), stage: Stage::Junior, registration_code: format!("C{n}"), username: None }
+    }
+
+    fn rows(school: u32, n: u32) -> Vec<RosterRow> {
+        (0..n)
+            .map(|i| RosterRow { school_id: format!("s{school}"), student_id: StudentId::parse(&format!("S{school}x{i}")).unwrap(), name: "名".into(), class: "1班".into() })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn opens_in_wal_with_foreign_keys_and_read_only_readers() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = SqliteRecords::open(dir.path().join("x.sqlite3")).unwrap();
+        let (mode, fk, version): (String, i64, i64) = db
+            .read::<_, BackendError, _>(|c| {
+                let mode = c.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+                let fk = c.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?;
+                let v = c.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+                Ok((mode, fk, v))
+            })
+            .await
+            .unwrap();
+        assert_eq!((mode.as_str(), fk, version), ("wal", 1, 1));
+        let write_on_reader = db.read::<_, BackendError, _>(|c| Ok(c.execute("DELETE FROM schools", [])?)).await;
+        assert!(write_on_reader.is_err(), "readers are query_only");
+        // Foreign keys hold: a student of an unknown school cannot be written.
+        let orphan = db
+            .write::<_, BackendError, _>(|tx| {
+                Ok(tx.execute("INSERT INTO students (student_id, school_id, name, class, status) VALUES ('X1', 'nope', 'n', 'c', 'not_uploaded')", [])?)
+            })
+            .await;
+        assert!(orphan.is_err());
+    }
+
+    #[tokio::test]
+    async fn data_survives_reopening_and_migration_runs_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.sqlite3");
+        {
+            let db = SqliteRecords::open(&path).unwrap();
+            db.insert_schools(&[school(1)]).await.unwrap();
+            db.import_roster(&rows(1, 3)).await.unwrap();
+        }
+        let db = SqliteRecords::open(&path).unwrap();
+        assert_eq!(db.counts("s1").await.unwrap().not_uploaded, 3);
+        assert_eq!(db.schools().await.unwrap(), vec![school(1)]);
+    }
+
+    #[tokio::test]
+    async fn trigger_counters_agree_with_a_recount() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = SqliteRecords::open(dir.path().join("x.sqlite3")).unwrap();
+        db.insert_schools(&[school(1), school(2)]).await.unwrap();
+        db.import_roster(&rows(1, 40)).await.unwrap();
+        db.import_roster(&rows(2, 15)).await.unwrap();
+        let now = Utc.with_ymd_and_hms(2026, 6, 1, 8, 0, 0).unwrap();
+        // Drive students through every transition with a fixed pattern.
+        for i in 0..40u32 {
+            let id = StudentId::parse(&format!("S1x{i}")).unwrap();
+            if i % 5 == 0 {
+                continue;
+            }
+            let t = Ticket { ticket_id: format!("t{i}"), student_id: id.clone(), school_id: "s1".into(), size: 1, generation: 0, issued_at: now, expires_at: now + chrono::Duration::minutes(5) };
+            db.issue_ticket(&t).await.unwrap();
+            db.claim_upload(&id, &t.ticket_id, now).await.unwrap();
+            if i % 5 == 1 {
+                continue;
+            }
+            let reject = i % 5 == 2;
+            let outcome = CheckOutcome { rejections: if reject { vec![Reason::new("x", "x")] } else { vec![] }, flags: vec![], photo_hash: Some(u64::from(i)) };
+            db.record_check(&id, &t.ticket_id, &outcome, now).await.unwrap();
+            if i % 5 == 3 {
+                db.review(&id, Decision::Approve, &[], None, "r", now).await.unwrap();
+            }
+        }
+        let recount: Vec<(String, String, i64)> = db
+            .read::<_, BackendError, _>(|c| {
+                let mut st = c.prepare("SELECT school_id, status, COUNT(*) FROM students GROUP BY school_id, status ORDER BY 1, 2")?;
+                let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+                Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+            })
+            .await
+            .unwrap();
+        let all = db.all_counts().await.unwrap();
+        for (school, status, n) in &recount {
+            let counts = all[school];
+            let got = match status.as_str() {
+                "not_uploaded" => counts.not_uploaded,
+                "uploaded" => counts.uploaded,
+                "pending_review" => counts.pending_review,
+                "approved" => counts.approved,
+                "rejected" => counts.rejected,
+                other => panic!("{other}"),
+            };
+            assert_eq!(i64::from(got), *n, "{school} {status}");
+        }
+        let total: u32 = all.values().map(|c| c.total()).sum();
+        assert_eq!(total, 55);
+        assert_eq!(all["s1"].not_uploaded, 8);
+        assert_eq!(all["s1"].uploaded, 8);
+        assert_eq!(all["s1"].rejected, 8);
+        assert_eq!(all["s1"].approved, 8);
+        assert_eq!(all["s1"].pending_review, 8);
+    }
+}

@@ -58,7 +58,7 @@ CREATE INDEX students_roster ON students (school_id, class, student_id);
 -- Review queue and stuck uploads: one status, oldest upload first.
 CREATE INDEX students_by_status ON students (status, uploaded_at, student_id);
 -- The queue for one school, and a school's approved photos.
-CREATE INDEX students_school_status ON students (school_id, status, uploaded_at);
+CREATE INDEX students_school_status ON students (school_id, status, uploaded_at, student_id);
 -- Near-duplicate lookup: one exact-match index per band, only over checked photos.
 CREATE INDEX students_hb0 ON students (hb0) WHERE hb0 IS NOT NULL;
 CREATE INDEX students_hb1 ON students (hb1) WHERE hb1 IS NOT NULL;
