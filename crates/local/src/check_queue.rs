@@ -8,6 +8,7 @@ use gradphoto_core::photo::{self, Report, Rules};
 use gradphoto_core::ports::{Clock, PhotoStore, Records};
 use gradphoto_core::upload::{Checker, check_claimed};
 use gradphoto_core::{Stage, Status, StudentId};
+use std::collections::HashSet;
 use std::sync::Arc;
 use tokio::sync::mpsc;
 
@@ -36,6 +37,9 @@ impl Checker for BlockingChecker {
 #[derive(Clone)]
 pub struct CheckQueue {
     tx: mpsc::Sender<StudentId>,
+    /// Ids queued and not yet taken by a worker, so a sweep during a backlog does not queue
+    /// the same photo twice.
+    queued: Arc<std::sync::Mutex<HashSet<StudentId>>>,
 }
 
 pub struct Deps {
@@ -50,28 +54,43 @@ impl CheckQueue {
         let (tx, rx) = mpsc::channel::<StudentId>(capacity.max(1));
         let rx = Arc::new(tokio::sync::Mutex::new(rx));
         let deps = Arc::new(deps);
+        let queued: Arc<std::sync::Mutex<HashSet<StudentId>>> = Arc::default();
         // Zero workers is allowed: photos then wait in `uploaded` for the next start's sweep
         // (used to prove that recovery works).
         for _ in 0..workers {
             let rx = rx.clone();
             let deps = deps.clone();
+            let queued = queued.clone();
             tokio::spawn(async move {
                 loop {
                     let next = rx.lock().await.recv().await;
                     let Some(id) = next else { break };
+                    queued.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
                     if let Err(e) = check_one(&deps, &id).await {
                         tracing::error!(error = %e, "check failed; the sweep will retry");
                     }
                 }
             });
         }
-        Self { tx }
+        Self { tx, queued }
     }
 
-    /// Waits for room when the queue is full: back-pressure on uploads, never a dropped job.
+    /// Never waits: an upload is accepted as soon as its bytes are safe, whatever the check
+    /// backlog. If the queue is full the photo stays `uploaded` and the sweep queues it later.
     pub async fn enqueue(&self, id: StudentId) {
-        if self.tx.send(id).await.is_err() {
-            tracing::error!("check queue closed");
+        let mut queued = self.queued.lock().unwrap_or_else(|p| p.into_inner());
+        if !queued.insert(id.clone()) {
+            return;
+        }
+        match self.tx.try_send(id.clone()) {
+            Ok(()) => {}
+            Err(e) => {
+                queued.remove(&id);
+                match e {
+                    mpsc::error::TrySendError::Full(_) => tracing::warn!("check queue full; the sweep will pick this photo up"),
+                    mpsc::error::TrySendError::Closed(_) => tracing::error!("check queue closed"),
+                }
+            }
         }
     }
 

@@ -31,6 +31,14 @@ pub struct Options {
     pub check_workers: usize,
 }
 
+/// Pending checks held in memory; a student id is a few dozen bytes, so a whole city's burst
+/// fits, and anything beyond waits for the sweep.
+const QUEUE_CAPACITY: usize = 65_536;
+
+/// How often, and for photos waiting how long, the sweep re-queues `uploaded` photos.
+const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+const SWEEP_OLDER_THAN_SECS: i64 = 60;
+
 pub struct Embedded {
     pub records: Arc<SqliteRecords>,
     pub state: AppState,
@@ -81,7 +89,7 @@ pub async fn build(opts: &Options, clock: Arc<dyn Clock>) -> Result<Embedded, St
     let queue = CheckQueue::start(
         Deps { records: dyn_records.clone(), store: dyn_store.clone(), clock: clock.clone(), rules: config.rules.clone() },
         opts.check_workers,
-        1024,
+        QUEUE_CAPACITY,
     );
     let state = AppState::new(dyn_records.clone(), dyn_store, clock.clone(), config);
     let store_routes = store_http::router(StoreState { disk, records: dyn_records, clock, queue: queue.clone() });
@@ -105,18 +113,18 @@ pub async fn build(opts: &Options, clock: Arc<dyn Clock>) -> Result<Embedded, St
 }
 
 /// Runs until Ctrl-C: serves, re-checks what a previous run left in `uploaded`, and sweeps
-/// again every minute.
+/// again every `SWEEP_EVERY`.
 pub async fn serve(opts: Options, listener: tokio::net::TcpListener) -> Result<(), StartError> {
     let app = build(&opts, Arc::new(SystemClock)).await?;
     let records: Arc<dyn Records> = app.records.clone();
     app.queue.sweep(&*records, chrono::Duration::zero()).await;
     let queue = app.queue.clone();
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        let mut tick = tokio::time::interval(SWEEP_EVERY);
         tick.tick().await;
         loop {
             tick.tick().await;
-            queue.sweep(&*records, chrono::Duration::minutes(2)).await;
+            queue.sweep(&*records, chrono::Duration::seconds(SWEEP_OLDER_THAN_SECS)).await;
         }
     });
     let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();

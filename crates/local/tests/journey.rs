@@ -109,7 +109,7 @@ async fn bureau_teacher_check_review_export() {
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
     let mut names: Vec<String> = (0..zip.len()).map(|i| zip.by_index(i).unwrap().name().unwrap().to_string()).collect();
     names.sort();
-    assert_eq!(names, [format!("{school_id}/G001.jpg"), "manifest.csv".to_owned()]);
+    assert_eq!(names, ["manifest.csv".to_owned(), format!("{school_id}/G001.jpg")]);
     let mut photo = Vec::new();
     zip.by_name(&format!("{school_id}/G001.jpg")).unwrap().read_to_end(&mut photo).unwrap();
     assert_eq!(photo, good_photo());
