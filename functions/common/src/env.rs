@@ -1,0 +1,60 @@
+//! The functions' configuration, all from environment variables set by `template.yaml`.
+
+use gradphoto_api::Config;
+use gradphoto_aws::{Settings, SettingsError};
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EnvError {
+    #[error(transparent)]
+    Aws(#[from] SettingsError),
+    #[error("TOKEN_SECRET must be set to at least 32 characters (the same value for every function)")]
+    TokenSecret,
+    #[error("{name} is not a number: {value:?}")]
+    NotANumber { name: &'static str, value: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct FunctionEnv {
+    pub aws: Settings,
+    pub token_secret: Vec<u8>,
+    /// `UPLOAD_TTL_SECS`: how long a presigned PUT stays valid (default 900).
+    pub upload_ttl: Option<Duration>,
+    /// `MAX_PHOTO_BYTES`: the size limit, signed into uploads and enforced by the check.
+    pub max_photo_bytes: Option<u64>,
+}
+
+fn number(name: &'static str) -> Result<Option<u64>, EnvError> {
+    match std::env::var(name) {
+        Ok(v) if !v.trim().is_empty() => v.trim().parse().map(Some).map_err(|_| EnvError::NotANumber { name, value: v }),
+        _ => Ok(None),
+    }
+}
+
+impl FunctionEnv {
+    pub fn from_env() -> Result<Self, EnvError> {
+        let secret = std::env::var("TOKEN_SECRET").unwrap_or_default();
+        if secret.len() < 32 {
+            return Err(EnvError::TokenSecret);
+        }
+        Ok(Self {
+            aws: Settings::from_env()?,
+            token_secret: secret.into_bytes(),
+            upload_ttl: number("UPLOAD_TTL_SECS")?.map(Duration::from_secs),
+            max_photo_bytes: number("MAX_PHOTO_BYTES")?,
+        })
+    }
+
+    pub fn api_config(&self) -> Config {
+        let mut c = Config { token_secret: self.token_secret.clone(), ..Config::default() };
+        if let Some(ttl) = self.upload_ttl {
+            c.upload_ttl = ttl;
+        }
+        if let Some(max) = self.max_photo_bytes {
+            c.rules.max_bytes = max;
+        }
+        // One Lambda instance serves one request at a time, so the in-process limiter never
+        // trips; overload is shed by API Gateway throttling and reserved concurrency instead.
+        c
+    }
+}

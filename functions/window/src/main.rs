@@ -1,0 +1,7 @@
+//! GET /api/window: the upload window, public.
+//! API Gateway routes only this function's paths here; the router is `gradphoto_api`'s.
+
+#[tokio::main]
+async fn main() -> Result<(), gradphoto_functions::Error> {
+    gradphoto_functions::run_http("window", gradphoto_api::Area::Public).await
+}
