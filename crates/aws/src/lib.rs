@@ -6,6 +6,7 @@ pub mod dynamo;
 pub mod keys;
 pub mod s3;
 pub mod schema;
+pub mod testing;
 
 pub use dynamo::DynamoRecords;
 pub use s3::S3PhotoStore;

@@ -1,7 +1,7 @@
 //! The shared contract suite (crates/contract) against DynamoDB + S3 on moto's server: the same
 //! cases the SQLite + disk adapters pass, one test each, each on a fresh table and bucket.
 
-mod support;
+use gradphoto_aws::testing as support;
 
 use gradphoto_core::ports::BackendError;
 use std::sync::Arc;

@@ -1,7 +1,7 @@
 //! DynamoRecords against moto's DynamoDB: the rules that depend on conditional writes and
 //! transactions, and the access paths (every one a GetItem or Query).
 
-mod support;
+use gradphoto_aws::testing as support;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use gradphoto_aws::DynamoRecords;

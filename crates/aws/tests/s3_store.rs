@@ -2,7 +2,7 @@
 //! what the URL signs (X-Amz-SignedHeaders) rather than relying on moto to refuse a mismatch;
 //! the browser round trip (PUT with exactly the returned headers, then GET) runs for real.
 
-mod support;
+use gradphoto_aws::testing as support;
 
 use chrono::{Duration, Utc};
 use gradphoto_core::ports::{PhotoStore, ReadError};

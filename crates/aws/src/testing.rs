@@ -1,11 +1,10 @@
-//! Test support: one moto server (infra/moto_serial.py: moto, one request at a time) per test binary on a free loopback port, and a fresh table
+//! Test support (used by this crate's and the functions' tests, never by a function): one moto server (infra/moto_serial.py: moto, one request at a time) per test binary on a free loopback port, and a fresh table
 //! and bucket (unique names) per test. moto is a real S3/DynamoDB API server, not a mock of
 //! the SDK: requests go over HTTP, conditions and transactions are evaluated server-side.
-#![allow(dead_code)]
 
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_dynamodb::config::Credentials;
-use gradphoto_aws::{Adapters, Settings, schema};
+use crate::{Adapters, Settings, schema};
 use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};
