@@ -48,8 +48,12 @@ pub async fn cold_start(function: &'static str) -> Result<(FunctionEnv, AppState
 pub async fn run_http(function: &'static str, area: Area) -> Result<(), Error> {
     init_tracing();
     let (_, state) = cold_start(function).await?;
-    let app = gradphoto_api::finish(gradphoto_api::area_router(area), state);
-    lambda_http::run(app).await
+    lambda_http::run(http_app(area, state)).await
+}
+
+/// The router one HTTP function serves: its area of the API with the shared layers.
+pub fn http_app(area: Area, state: AppState) -> axum::Router {
+    gradphoto_api::finish(gradphoto_api::area_router(area), state)
 }
 
 /// Runs the S3 ObjectCreated handler under `lambda_runtime`.

@@ -52,7 +52,7 @@ impl Env {
             district: "浦东新区".into(),
             name: "上海市建平中学".into(),
             stage: Stage::Senior,
-            registration_code: "REG-EXAMPLE-1".into(),
+            registration_code: "REGEXAMPLE1".into(),
             username: None,
         }])
         .await
