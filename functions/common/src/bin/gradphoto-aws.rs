@@ -1,0 +1,98 @@
+//! Operator commands for an AWS (or moto/LocalStack) deployment, run from a workstation with
+//! AWS credentials: seed the first bureau account, create the table and bucket where
+//! CloudFormation is not available, re-check uploads stuck in `uploaded`.
+//!
+//! Reads TABLE_NAME / BUCKET_NAME like the functions, and the standard AWS settings
+//! (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL for moto/LocalStack, S3_FORCE_PATH_STYLE).
+
+use clap::{Parser, Subcommand};
+use gradphoto_aws::{Adapters, Settings, schema};
+use gradphoto_core::ports::{AccountError, Records};
+use gradphoto_core::upload::{InlineChecker, process_landed};
+use gradphoto_core::{Account, Password, Role, Username};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "gradphoto-aws", about = "gradphoto 的 AWS 运维命令")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Creates a bureau or reviewer account (e.g. the first bureau user after deploying).
+    AddUser {
+        #[arg(long, default_value = "bureau")]
+        role: String,
+        #[arg(long)]
+        username: String,
+        /// Read from the environment to keep it out of shell history.
+        #[arg(long, env = "GRADPHOTO_PASSWORD")]
+        password: String,
+    },
+    /// Creates the table and bucket (moto/LocalStack without CloudFormation; never on AWS,
+    /// where template.yaml owns them).
+    CreateResources,
+    /// Re-runs the check for students stuck in `uploaded` (a lost S3 notification).
+    Sweep {
+        #[arg(long, default_value_t = 10)]
+        older_than_mins: i64,
+        #[arg(long, default_value_t = 1_048_576)]
+        max_photo_bytes: u64,
+    },
+}
+
+async fn run(cli: Cli) -> Result<String, String> {
+    let settings = Settings::from_env().map_err(|e| e.to_string())?;
+    let a = Adapters::from_env(&settings).await;
+    match cli.command {
+        Command::AddUser { role, username, password } => {
+            let username = Username::parse(&username).map_err(|e| e.to_string())?;
+            let password = Password::parse(&password).map_err(|e| e.to_string())?;
+            let role = match Role::parse(&role) {
+                Some(r @ (Role::Bureau | Role::Reviewer)) => r,
+                _ => return Err("角色应为 bureau 或 reviewer".into()),
+            };
+            let hash = gradphoto_api::auth::hash_password(password.expose().to_owned()).await.map_err(|e| format!("{e:?}"))?;
+            let account = Account { username: username.as_str().to_owned(), password_hash: hash, role, school_id: None, created_at: chrono::Utc::now() };
+            a.records.create_account(&account).await.map_err(|e| match e {
+                AccountError::UsernameTaken => "该用户名已存在".to_owned(),
+                AccountError::Backend(e) => e.to_string(),
+            })?;
+            Ok(format!("已创建 {} 账号 {}", role.as_str(), username.as_str()))
+        }
+        Command::CreateResources => {
+            schema::create_table(a.records.client(), &settings.table).await.map_err(|e| e.to_string())?;
+            schema::create_bucket(a.store.client(), &settings.bucket).await.map_err(|e| e.to_string())?;
+            Ok(format!("created table {} and bucket {}", settings.table, settings.bucket))
+        }
+        Command::Sweep { older_than_mins, max_photo_bytes } => {
+            let now = chrono::Utc::now();
+            let rules = gradphoto_core::photo::Rules { max_bytes: max_photo_bytes, ..Default::default() };
+            let stuck = a.records.stuck_uploads(now - chrono::Duration::minutes(older_than_mins)).await.map_err(|e| e.to_string())?;
+            let mut done = 0;
+            for s in &stuck {
+                if let Some(key) = &s.photo_key {
+                    process_landed(&a.records, &a.store, &InlineChecker, &rules, key, now).await.map_err(|e| e.to_string())?;
+                    done += 1;
+                }
+            }
+            Ok(format!("re-checked {done} of {} stuck uploads", stuck.len()))
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run(Cli::parse()).await {
+        Ok(msg) => {
+            println!("{msg}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("错误：{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
