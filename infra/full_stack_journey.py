@@ -1,0 +1,123 @@
+"""Drives a deployed (or locally emulated) gradphoto over HTTP only, as a browser would:
+bureau sets the campaign and imports a school and its roster, a teacher registers and uploads a
+photo by presigned PUT, S3's notification runs check-photo, a reviewer approves, the bureau
+sees progress and exports. Exits non-zero on the first broken step.
+
+Usage: full_stack_journey.py API_URL BUREAU_USER BUREAU_PASSWORD PHOTO.jpg
+"""
+
+import datetime
+import io
+import json
+import sys
+import time
+import urllib.error
+import urllib.request
+import zipfile
+
+API, BUREAU, BUREAU_PW, PHOTO = sys.argv[1].rstrip("/"), sys.argv[2], sys.argv[3], sys.argv[4]
+passed = 0
+
+
+def call(method, path, body=None, token=None, ctype="application/json", raw=False):
+    data = None
+    headers = {}
+    if body is not None:
+        data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+        headers["content-type"] = ctype
+    if token:
+        headers["authorization"] = f"Bearer {token}"
+    req = urllib.request.Request(API + path, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=120) as r:
+            payload = r.read()
+            return r.status, (payload if raw else json.loads(payload or b"null"))
+    except urllib.error.HTTPError as e:
+        payload = e.read()
+        try:
+            return e.code, json.loads(payload)
+        except ValueError:
+            return e.code, payload
+
+
+def step(name, ok, detail=""):
+    global passed
+    if not ok:
+        print(f"FAIL {name}: {detail}")
+        print(f"full-stack: {passed} passed, 1 failed")
+        sys.exit(1)
+    passed += 1
+    print(f"ok   {name}")
+
+
+today = datetime.date.today()
+st, b = call("POST", "/api/sessions", {"username": BUREAU, "password": BUREAU_PW})
+step("bureau logs in (registration function)", st == 200 and b.get("role") == "bureau", b)
+bureau = b["token"]
+
+campaign = {"name": "本地全栈演练", "starts_on": str(today - datetime.timedelta(days=1)), "ends_on": str(today + datetime.timedelta(days=30)),
+            "daily_open": "00:00", "daily_close": "24:00", "timezone": "Asia/Shanghai"}
+st, b = call("PUT", "/api/admin/campaign", campaign, bureau)
+step("bureau sets the campaign (admin function)", st == 200, b)
+st, b = call("GET", "/api/window")
+step("window is open (window function)", st == 200 and b.get("open") is True, b)
+
+suffix = str(int(time.time()))[-6:]
+st, b = call("POST", "/api/admin/schools", f"district,school,stage\n浦东新区,全栈中学{suffix},高中\n", bureau, "text/csv; charset=utf-8")
+step("bureau imports a school", st == 201 and len(b.get("schools", [])) == 1, b)
+school = b["schools"][0]
+sid = f"FS{suffix}"
+st, b = call("POST", "/api/admin/students", f"school_id,student_id,name,class\n{school['school_id']},{sid},张三,高三(1)班\n", bureau, "text/csv; charset=utf-8")
+step("bureau imports the roster", st == 200 and b.get("imported") == 1, b)
+
+code = school["registration_code"]
+st, b = call("POST", "/api/registration/verify", {"code": code})
+step("teacher verifies the code", st == 200, b)
+st, b = call("POST", "/api/registration", {"code": code, "username": f"t{suffix}", "password": "abc12345"})
+step("teacher registers", st == 201 and b.get("token"), b)
+st, b = call("POST", "/api/registration", {"code": code, "username": f"u{suffix}", "password": "abc12345"})
+step("the code is single-use", st == 409, b)
+st, b = call("POST", "/api/sessions", {"username": f"t{suffix}", "password": "abc12345"})
+step("teacher logs in", st == 200, b)
+teacher = b["token"]
+
+photo = open(PHOTO, "rb").read()
+st, b = call("POST", "/api/uploads", {"files": [{"student_id": sid, "size": len(photo)}], "content_type": "image/jpeg"}, teacher)
+step("uploads function presigns a PUT", st == 200 and len(b.get("uploads", [])) == 1, b)
+up = b["uploads"][0]
+step("size and type are signed into the URL", "X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost" in up["url"], up["url"])
+req = urllib.request.Request(up["url"], data=photo, method="PUT", headers=up["headers"])
+with urllib.request.urlopen(req, timeout=60) as r:
+    step("browser PUTs the photo to S3", r.status == 200, r.status)
+
+status = None
+for _ in range(120):
+    st, b = call("GET", f"/api/students/{sid}", token=teacher)
+    status = b.get("status") if st == 200 else b
+    if status in ("pending_review", "rejected"):
+        break
+    time.sleep(0.5)
+step("S3 notification -> check-photo -> pending_review (school function)", status == "pending_review", status)
+
+st, b = call("POST", "/api/uploads", {"files": [{"student_id": sid, "size": len(photo)}], "content_type": "image/jpeg"}, teacher)
+step("a second upload is refused", st == 200 and b["refused"] and b["refused"][0]["code"] == "already_uploaded", b)
+
+st, b = call("POST", "/api/admin/reviewers", {"username": f"r{suffix}", "password": "abc12345"}, bureau)
+step("bureau creates a reviewer", st == 201, b)
+st, b = call("POST", "/api/sessions", {"username": f"r{suffix}", "password": "abc12345"})
+reviewer = b["token"]
+st, b = call("GET", f"/api/review/queue?school_id={school['school_id']}", token=reviewer)
+step("review queue has the photo (review function)", st == 200 and [i["student_id"] for i in b["items"]] == [sid], b)
+st, b = call("POST", f"/api/review/{sid}", {"decision": "approve", "reasons": [], "note": ""}, reviewer)
+step("reviewer approves", st == 200 and b.get("status") == "approved", b)
+st, b = call("POST", f"/api/review/{sid}", {"decision": "approve", "reasons": [], "note": ""}, reviewer)
+step("a second decision is refused", st == 409, b)
+
+st, b = call("GET", "/api/admin/progress", token=bureau)
+mine = [s for s in b.get("schools", []) if s["school_id"] == school["school_id"]]
+step("progress counts the approval", st == 200 and mine and mine[0]["counts"]["approved"] == 1, b)
+st, z = call("GET", f"/api/admin/export?school_id={school['school_id']}", token=bureau, raw=True)
+names = zipfile.ZipFile(io.BytesIO(z)).namelist() if st == 200 else []
+step("export zips the approved photo", f"{school['school_id']}/{sid}.jpg" in names, names or z)
+
+print(f"full-stack: {passed} passed, 0 failed")
