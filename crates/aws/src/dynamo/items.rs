@@ -127,3 +127,56 @@ pub fn str_attr(item: &Item, name: &str) -> Option<String> {
 pub fn num_attr(item: &Item, name: &str) -> Option<u64> {
     item.get(name).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok())
 }
+
+/// DynamoDB's billed size of an item: attribute names plus values (strings in UTF-8 bytes,
+/// numbers about one byte per two digits plus one, lists/maps 3 bytes plus their elements).
+pub fn billed_size(item: &Item) -> usize {
+    fn value(v: &AttributeValue) -> usize {
+        match v {
+            AttributeValue::S(s) => s.len(),
+            AttributeValue::N(n) => n.trim_start_matches('-').len().div_ceil(2) + 1,
+            AttributeValue::Bool(_) | AttributeValue::Null(_) => 1,
+            AttributeValue::L(l) => 3 + l.iter().map(|e| 1 + value(e)).sum::<usize>(),
+            AttributeValue::M(m) => 3 + m.iter().map(|(k, e)| 1 + k.len() + value(e)).sum::<usize>(),
+            AttributeValue::B(b) => b.as_ref().len(),
+            _ => 0,
+        }
+    }
+    item.iter().map(|(k, v)| k.len() + value(v)).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use gradphoto_core::{Reason, StudentId};
+
+    /// The cost sheet (docs/aws.md) assumes every write of a student is 1 WCU and every index
+    /// entry fits in 1 KB: a student with a long name, two reasons and all times stays small.
+    #[test]
+    fn a_full_student_item_stays_under_one_kilobyte() {
+        let at = Utc.with_ymd_and_hms(2025, 6, 2, 8, 0, 0).unwrap();
+        let student = Student {
+            student_id: StudentId::parse("G310101200901011234").unwrap(),
+            school_id: "sch-0123456789".into(),
+            name: "欧阳娜娜娜娜".into(),
+            class: "高三(12)班".into(),
+            status: Status::Rejected,
+            reasons: vec![
+                Reason::new("background_not_white", "照片背景应为白色、均匀、无阴影"),
+                Reason::new("head_too_large", "人像过大（大头照），请重新拍摄或裁剪，头部约占照片高度的一半到三分之二"),
+            ],
+            uploaded_at: Some(at),
+            reviewed_at: Some(at),
+            photo_key: Some("uploads/sch-0123456789/G310101200901011234/t-0123456789abcdef.jpg".into()),
+            generation: 3,
+            photo_hash: Some(u64::MAX),
+        };
+        let item = student_item(&StoredStudent { student, district: "浦东新区".into(), version: 12 }).unwrap();
+        let size = billed_size(&item);
+        println!("student item: {size} bytes");
+        assert!(size < 1024, "{size} bytes");
+        let back = stored_student(item).unwrap();
+        assert_eq!(back.version, 12);
+    }
+}
