@@ -91,16 +91,34 @@ pub async fn check_claimed(
         && let Some(hash) = report.phash
     {
         let twins = records.similar_photos(hash, DUPLICATE_DISTANCE, &student.student_id).await?;
-        if !twins.is_empty() {
-            let ids: Vec<String> = twins.iter().take(3).map(|s| s.to_string()).collect();
-            flags.push(Reason::new(
-                "duplicate_photo",
-                format!("这张照片与学籍副号 {} 的照片几乎相同，请确认没有传错学生", ids.join("、")),
-            ));
+        if let Some(flag) = duplicate_flag(records, student, &twins).await? {
+            flags.push(flag);
         }
     }
     let outcome = CheckOutcome { rejections: report.hard, flags, photo_hash: report.phash };
     records.record_check(&student.student_id, &parsed.ticket_id, &outcome, now).await
+}
+
+/// The `duplicate_photo` flag. The teacher sees it too, so only ids of their own school are
+/// named; a twin in another school is mentioned without saying whose it is.
+async fn duplicate_flag(records: &dyn Records, student: &Student, twins: &[crate::StudentId]) -> Result<Option<Reason>, BackendError> {
+    if twins.is_empty() {
+        return Ok(None);
+    }
+    let mut same_school = Vec::new();
+    let mut elsewhere = 0;
+    for id in twins.iter().take(5) {
+        match records.student(id).await? {
+            Some(t) if t.school_id == student.school_id => same_school.push(id.to_string()),
+            _ => elsewhere += 1,
+        }
+    }
+    let message = match (same_school.is_empty(), elsewhere) {
+        (false, 0) => format!("这张照片与本校学籍副号 {} 的照片几乎相同，请确认没有传错学生", same_school.join("、")),
+        (false, _) => format!("这张照片与本校学籍副号 {} 及其他学校的照片几乎相同，请确认没有传错学生", same_school.join("、")),
+        (true, _) => "这张照片与其他学校已上传的照片几乎相同，请确认是学生本人的照片".to_owned(),
+    };
+    Ok(Some(Reason::new("duplicate_photo", message)))
 }
 
 /// Both steps, for a store notification (the check-photo Lambda, the recovery sweep).
