@@ -12,24 +12,59 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use tokio::sync::mpsc;
 
-/// Runs the CPU-bound check on the blocking pool so request handling stays responsive.
-pub struct BlockingChecker;
+type Job = (Vec<u8>, Stage, Rules, tokio::sync::oneshot::Sender<Report>);
+
+/// Runs the CPU-bound check on a few dedicated threads, one per check worker: the request
+/// threads stay responsive, and each thread keeps one face detector (not one per thread of
+/// tokio's large blocking pool, which would multiply the detector's memory).
+pub struct PoolChecker {
+    jobs: std::sync::mpsc::SyncSender<Job>,
+}
+
+impl PoolChecker {
+    pub fn new(threads: usize) -> Self {
+        let (jobs, rx) = std::sync::mpsc::sync_channel::<Job>(threads.max(1) * 2);
+        let rx = Arc::new(std::sync::Mutex::new(rx));
+        for i in 0..threads.max(1) {
+            let rx = rx.clone();
+            let spawned = std::thread::Builder::new().name(format!("photo-check-{i}")).spawn(move || {
+                loop {
+                    let job = rx.lock().unwrap_or_else(|p| p.into_inner()).recv();
+                    let Ok((bytes, stage, rules, reply)) = job else { break };
+                    let report = std::panic::catch_unwind(|| photo::check(&bytes, stage, &rules)).unwrap_or_else(|_| {
+                        // A bug in the check must neither pass nor reject a photo silently: a
+                        // person decides, with a flag saying why.
+                        tracing::error!("photo check panicked");
+                        Report {
+                            soft: vec![gradphoto_core::Reason::new("check_failed", "自动检查未能完成，请人工仔细审核")],
+                            ..Report::default()
+                        }
+                    });
+                    let _ = reply.send(report);
+                }
+            });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "cannot start a photo-check thread");
+            }
+        }
+        Self { jobs }
+    }
+}
 
 #[async_trait]
-impl Checker for BlockingChecker {
+impl Checker for PoolChecker {
     async fn check(&self, bytes: Vec<u8>, stage: Stage, rules: &Rules) -> Report {
-        let rules = rules.clone();
-        match tokio::task::spawn_blocking(move || photo::check(&bytes, stage, &rules)).await {
-            Ok(report) => report,
-            Err(e) => {
-                // A bug in the check must neither pass nor reject a photo silently: a person
-                // decides, with a flag saying why.
-                tracing::error!(error = %e, "photo check panicked");
-                Report {
-                    soft: vec![gradphoto_core::Reason::new("check_failed", "自动检查未能完成，请人工仔细审核")],
-                    ..Report::default()
-                }
-            }
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let jobs = self.jobs.clone();
+        let job = (bytes, stage, rules.clone(), tx);
+        // The channel is small; waiting for room happens off the async threads.
+        let sent = tokio::task::spawn_blocking(move || jobs.send(job).is_ok()).await.unwrap_or(false);
+        match (sent, rx.await) {
+            (true, Ok(report)) => report,
+            _ => Report {
+                soft: vec![gradphoto_core::Reason::new("check_failed", "自动检查未能完成，请人工仔细审核")],
+                ..Report::default()
+            },
         }
     }
 }
@@ -43,6 +78,7 @@ pub struct CheckQueue {
 }
 
 pub struct Deps {
+    pub checker: Arc<dyn Checker>,
     pub records: Arc<dyn Records>,
     pub store: Arc<dyn PhotoStore>,
     pub clock: Arc<dyn Clock>,
@@ -120,6 +156,6 @@ async fn check_one(deps: &Deps, id: &StudentId) -> Result<(), gradphoto_core::po
     if student.status != Status::Uploaded {
         return Ok(());
     }
-    check_claimed(&*deps.records, &*deps.store, &BlockingChecker, &deps.rules, &student, deps.clock.now()).await?;
+    check_claimed(&*deps.records, &*deps.store, &*deps.checker, &deps.rules, &student, deps.clock.now()).await?;
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! Assembles the embedded server: SQLite records, the disk store, the check workers, the API
 //! routers, the store's signed URLs and the static pages, in one process.
 
-use crate::check_queue::{CheckQueue, Deps};
+use crate::check_queue::{CheckQueue, Deps, PoolChecker};
 use crate::disk::DiskStore;
 use crate::sqlite::SqliteRecords;
 use crate::store_http::{self, StoreState};
@@ -87,7 +87,9 @@ pub async fn build(opts: &Options, clock: Arc<dyn Clock>) -> Result<Embedded, St
     let dyn_records: Arc<dyn Records> = records.clone();
     let dyn_store: Arc<dyn PhotoStore> = disk.clone();
     let queue = CheckQueue::start(
-        Deps { records: dyn_records.clone(), store: dyn_store.clone(), clock: clock.clone(), rules: config.rules.clone() },
+        Deps {
+            checker: Arc::new(PoolChecker::new(opts.check_workers)),
+            records: dyn_records.clone(), store: dyn_store.clone(), clock: clock.clone(), rules: config.rules.clone() },
         opts.check_workers,
         QUEUE_CAPACITY,
     );
