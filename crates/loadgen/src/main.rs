@@ -125,6 +125,8 @@ async fn main() {
                 {
                     list_h.lock().await.record(t.elapsed().as_micros() as u64).ok();
                 }
+                // A teacher refreshing the roster, not a tight loop stealing the server's CPU.
+                tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }));
     }
@@ -179,6 +181,8 @@ async fn main() {
         w.await.unwrap();
     }
     let upload_secs = started.elapsed().as_secs_f64();
+    // Roster latency is measured under upload load; stop the readers with the uploads.
+    done.store(true, Ordering::Relaxed);
     let peak_rss = args.server_pid.and_then(|p| rss_kb(p, "VmHWM:"));
     // Wait until every accepted photo has been decided by the check workers.
     let settle_started = Instant::now();
@@ -190,7 +194,6 @@ async fn main() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let decided_secs = started.elapsed().as_secs_f64();
-    done.store(true, Ordering::Relaxed);
     for r in readers {
         r.await.unwrap();
     }
