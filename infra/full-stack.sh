@@ -25,8 +25,11 @@ export AWS_ENDPOINT_URL="http://127.0.0.1:$moto_port" AWS_ACCESS_KEY_ID=testing 
   TOKEN_SECRET=local-full-stack-secret-0123456789abcdef RUST_LOG=info
 
 echo "building the function binaries and the operator CLI (debug)"
-cargo build -q -p gp-window -p gp-registration -p gp-school -p gp-uploads -p gp-review -p gp-admin -p gp-check-photo \
-  -p gradphoto-functions --bin gradphoto-aws || exit 1
+# One `cargo build --bin` each, exactly as `cargo lambda watch` runs them (`cargo run --bin`):
+# a combined `-p a -p b` build unifies features differently and watch would rebuild everything.
+for bin in gp-window gp-registration gp-school gp-uploads gp-review gp-admin gp-check-photo gradphoto-aws; do
+  cargo build -q --bin "$bin" || exit 1
+done
 target=$(cargo metadata --format-version 1 --no-deps | "$py" -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 "$target/debug/gradphoto-aws" create-resources || exit 1
 GRADPHOTO_PASSWORD=bureau2026 "$target/debug/gradphoto-aws" add-user --role bureau --username chief || exit 1
@@ -34,7 +37,7 @@ GRADPHOTO_PASSWORD=bureau2026 "$target/debug/gradphoto-aws" add-user --role bure
 env_vars="AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL,AWS_ACCESS_KEY_ID=testing,AWS_SECRET_ACCESS_KEY=testing,AWS_REGION=us-east-1"
 env_vars+=",AWS_EC2_METADATA_DISABLED=true,S3_FORCE_PATH_STYLE=1,TABLE_NAME=$TABLE_NAME,BUCKET_NAME=$BUCKET_NAME"
 env_vars+=",TOKEN_SECRET=$TOKEN_SECRET,RUST_LOG=info"
-cargo lambda watch --ignore-changes --quiet -A 127.0.0.1 -P "$lambda_port" --env-vars "$env_vars" >"$logs/watch.log" 2>&1 & pids+=($!)
+cargo lambda watch --ignore-changes --quiet --timeout 120 -A 127.0.0.1 -P "$lambda_port" --env-vars "$env_vars" >"$logs/watch.log" 2>&1 & pids+=($!)
 wait_port "$lambda_port" || { echo "cargo lambda watch did not start"; cat "$logs/watch.log"; exit 1; }
 
 "$py" infra/gateway.py --port "$gw_port" --lambda "http://127.0.0.1:$lambda_port" --moto "$AWS_ENDPOINT_URL" \

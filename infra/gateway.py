@@ -93,7 +93,9 @@ def aws_shaped(record, bucket):
         "eventVersion": "2.1",
         "eventSource": "aws:s3",
         "awsRegion": record.get("awsRegion", "us-east-1"),
-        "eventTime": record.get("eventTime") or time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+        # moto's eventTime has no zone ("...T21:44:12.123"), which AWS's shape (and
+        # aws_lambda_events) does not accept: AWS sends RFC 3339 UTC with milliseconds.
+        "eventTime": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
         "eventName": record.get("eventName", "ObjectCreated:Put"),
         "userIdentity": {"principalId": "AWS:LOCAL"},
         "requestParameters": {"sourceIPAddress": "127.0.0.1"},

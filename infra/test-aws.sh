@@ -6,18 +6,21 @@
 #      binaries, and runs the DynamoDB/S3 adapter tests, the shared contract suite, and the
 #      Lambda handler tests (S3 event and API Gateway fixtures) against it;
 #   3. lints the SAM template with cfn-lint and `sam validate --lint`;
-#   4. with --full-stack (or GRADPHOTO_FULL_STACK=1), also runs infra/full-stack.sh: the
-#      Lambda binaries under `cargo lambda watch` against moto, driven over HTTP.
-# Usage: infra/test-aws.sh [--install-only] [--full-stack]
+#   4. runs infra/full-stack.sh: the seven Lambda binaries under `cargo lambda watch` against
+#      moto, behind infra/gateway.py (API Gateway routes + the S3->SQS->check-photo trigger),
+#      driven over HTTP through a whole campaign journey. Costs ~1.5 min plus a debug build of
+#      the function binaries; GRADPHOTO_FULL_STACK=0 (or --no-full-stack) skips it.
+# Usage: infra/test-aws.sh [--install-only] [--no-full-stack]
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 install_only=0
-full_stack=${GRADPHOTO_FULL_STACK:-0}
+full_stack=${GRADPHOTO_FULL_STACK:-1}
 for arg in "$@"; do
   case "$arg" in
     --install-only) install_only=1 ;;
     --full-stack) full_stack=1 ;;
+    --no-full-stack) full_stack=0 ;;
     *) echo "unknown option $arg" >&2; exit 2 ;;
   esac
 done
