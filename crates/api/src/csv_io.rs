@@ -41,7 +41,7 @@ fn rows(text: &str, header: &[&str]) -> ApiResult<Vec<(usize, Vec<String>)>> {
     Ok(out)
 }
 
-fn line_err(line: usize, code: &'static str, message: impl Into<String>) -> LineError {
+pub fn line_err(line: usize, code: &'static str, message: impl Into<String>) -> LineError {
     LineError { line, code, message: message.into() }
 }
 

@@ -19,11 +19,16 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 /// The routers of each function, so a deployment can split them; `app` has them all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Area {
     Public,
     School,
     Review,
     Admin,
+}
+
+impl Area {
+    pub const ALL: [Area; 4] = [Area::Public, Area::School, Area::Review, Area::Admin];
 }
 
 pub fn area_router(area: Area) -> Router<AppState> {
@@ -35,14 +40,14 @@ pub fn area_router(area: Area) -> Router<AppState> {
     }
 }
 
+/// Every area's routes, before the shared layers.
+pub fn all_routes() -> Router<AppState> {
+    Area::ALL.into_iter().fold(Router::new(), |router, area| router.merge(area_router(area)))
+}
+
 /// Every area of the API with the shared layers.
 pub fn app(state: AppState) -> Router {
-    let all = Router::new()
-        .merge(routes::public::router())
-        .merge(routes::school::router())
-        .merge(routes::review::router())
-        .merge(routes::admin::router());
-    finish(all, state)
+    finish(all_routes(), state)
 }
 
 /// The layers every deployment puts around its routes: JSON 404/405, body limit, no panic

@@ -95,15 +95,7 @@ pub async fn build(opts: &Options, clock: Arc<dyn Clock>) -> Result<Embedded, St
     );
     let state = AppState::new(dyn_records.clone(), dyn_store, clock.clone(), config);
     let store_routes = store_http::router(StoreState { disk, records: dyn_records, clock, queue: queue.clone() });
-    let api = gradphoto_api::finish(
-        axum::Router::new()
-            .merge(gradphoto_api::area_router(gradphoto_api::Area::Public))
-            .merge(gradphoto_api::area_router(gradphoto_api::Area::School))
-            .merge(gradphoto_api::area_router(gradphoto_api::Area::Review))
-            .merge(gradphoto_api::area_router(gradphoto_api::Area::Admin))
-            .merge(store_routes),
-        state.clone(),
-    );
+    let api = gradphoto_api::finish(gradphoto_api::all_routes().merge(store_routes), state.clone());
     let router = match &opts.web {
         Some(dir) => {
             let pages = tower_http::services::ServeDir::new(dir).append_index_html_on_directories(true);

@@ -100,16 +100,12 @@ async fn import_students(State(state): State<AppState>, _b: BureauSession, heade
             let line = rows.iter().find(|(_, r)| r.student_id == id).map(|(l, _)| *l).unwrap_or(0);
             Err(ApiError::Lines {
                 message: "有 1 行数据有误，全部未导入，请修改后重新提交".into(),
-                lines: vec![csv_io_line(line, "student_of_another_school", format!("学籍副号 {id} 已属于另一所学校"))],
+                lines: vec![csv_io::line_err(line, "student_of_another_school", format!("学籍副号 {id} 已属于另一所学校"))],
             })
         }
         Err(ImportError::UnknownSchool(s)) => Err(ApiError::bad_request("invalid_csv", format!("学校编号“{s}”不存在"))),
         Err(ImportError::Backend(e)) => Err(e.into()),
     }
-}
-
-fn csv_io_line(line: usize, code: &'static str, message: String) -> crate::error::LineError {
-    crate::error::LineError { line, code, message }
 }
 
 async fn audit(State(state): State<AppState>, _b: BureauSession, Path(student_id): Path<String>) -> ApiResult<axum::Json<Value>> {
