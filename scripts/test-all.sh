@@ -19,26 +19,26 @@ count_cargo() { # sums the "test result: ... N passed; M failed" lines of a carg
 
 step() { echo; echo "==== $* ===="; }
 
+step "Installing test tools (moto, cfn-lint, SAM CLI, cargo-lambda from PyPI)"
+infra/test-aws.sh --install-only || status=1
+
 step "Rust: unit, contract and black-box API tests"
-cargo test --workspace 2>&1 | tee "$logdir/cargo.log"
+# The AWS crates run below, against one shared moto server.
+cargo test --workspace --exclude gradphoto-aws --exclude gradphoto-functions 2>&1 | tee "$logdir/cargo.log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 count_cargo "$logdir/cargo.log"
 
-if [ -x infra/test-aws.sh ]; then
-  step "AWS adapters against moto, template lint"
-  infra/test-aws.sh 2>&1 | tee "$logdir/aws.log"
-  [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
-  count_cargo "$logdir/aws.log"
-fi
+step "AWS adapters and Lambda functions against moto, template lint"
+infra/test-aws.sh --full-stack 2>&1 | tee "$logdir/aws.log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+count_cargo "$logdir/aws.log"
 
-if [ -x tests/browser/run.sh ]; then
-  step "Browser tests in headless Chromium"
-  tests/browser/run.sh 2>&1 | tee "$logdir/browser.log"
-  [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
-  p=$(grep -E '^# pass [0-9]+' "$logdir/browser.log" | tail -1 | awk '{print $3}')
-  f=$(grep -E '^# fail [0-9]+' "$logdir/browser.log" | tail -1 | awk '{print $3}')
-  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
-fi
+step "Browser tests in headless Chromium"
+bash tests/browser/run.sh 2>&1 | tee "$logdir/browser.log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+p=$(grep -E '^# pass [0-9]+' "$logdir/browser.log" | tail -1 | awk '{print $3}')
+f=$(grep -E '^# fail [0-9]+' "$logdir/browser.log" | tail -1 | awk '{print $3}')
+passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
 
 echo
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
