@@ -47,6 +47,11 @@ pub struct Rules {
     /// The grey photo is box-downscaled to this width before detection (speed; faces in a
     /// valid photo are ≥ 100 px wide, and the detector's window is 40 px).
     pub face_detect_width: u32,
+    /// Width of the fast first pass (a coarser scan on a smaller copy; 0 = full scan only).
+    pub face_fast_width: u32,
+    /// The fast pass's answer is kept when its largest face is at least this wide (px in the
+    /// photo); otherwise the full scan at `face_detect_width` decides.
+    pub face_fast_min_face: f32,
     /// SeetaFace classifier score a face must reach (rustface's default is 3.85).
     pub face_min_score: f64,
     /// Faces narrower than this share of the largest face are ignored.
@@ -99,6 +104,8 @@ impl Default for Rules {
             bg_min_white_fraction: 0.95,
             bg_max_spread: 20,
             face_detect_width: 136,
+            face_fast_width: 109,
+            face_fast_min_face: 90.0,
             face_min_score: 3.85,
             face_min_relative: 0.5,
             head_bg_distance: 60,
