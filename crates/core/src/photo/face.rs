@@ -30,6 +30,9 @@ static MODEL: LazyLock<rustface::Model> =
 /// full scan's cost; what it misses or finds too small is left to the full scan.
 const FAST_STEP: u32 = 6;
 const FAST_PYRAMID: f32 = 0.7;
+/// The fast pass skips the pyramid levels for faces wider than this (px in the photo): a valid
+/// photo's face is ≤ ≈ 150 px (head ≤ 75 % of 354 px); a bigger one is left to the full scan.
+const FAST_MAX_FACE: f32 = 160.0;
 /// The full scan: rustface's defaults.
 const FULL_STEP: u32 = 4;
 const FULL_PYRAMID: f32 = 0.8;
@@ -74,16 +77,27 @@ impl Face {
 /// if the fast pass had not run.
 pub fn detect(grey: &[u8], width: usize, height: usize, rules: &Rules) -> Vec<Face> {
     if rules.face_fast_width > 0 {
-        let fast = scan(grey, width, height, rules.face_fast_width, FAST_STEP, FAST_PYRAMID, rules);
+        let fast = scan(grey, width, height, rules.face_fast_width, FAST_STEP, FAST_PYRAMID, Some(FAST_MAX_FACE), rules);
         if fast.first().is_some_and(|f| f.w >= rules.face_fast_min_face) {
             return fast;
         }
     }
-    scan(grey, width, height, rules.face_detect_width, FULL_STEP, FULL_PYRAMID, rules)
+    scan(grey, width, height, rules.face_detect_width, FULL_STEP, FULL_PYRAMID, None, rules)
 }
 
-/// One detector run on a copy box-downscaled to `target` px wide.
-fn scan(grey: &[u8], width: usize, height: usize, target: u32, step: u32, pyramid: f32, rules: &Rules) -> Vec<Face> {
+/// One detector run on a copy box-downscaled to `target` px wide; `max_face` (px in the photo)
+/// drops the pyramid levels for bigger faces.
+#[allow(clippy::too_many_arguments)]
+fn scan(
+    grey: &[u8],
+    width: usize,
+    height: usize,
+    target: u32,
+    step: u32,
+    pyramid: f32,
+    max_face: Option<f32>,
+    rules: &Rules,
+) -> Vec<Face> {
     let target = (target as usize).clamp(40, width.max(40));
     let k = width as f32 / target as f32;
     let (dw, dh) = if k > 1.0 { (target, ((height as f32 / k).round() as usize).max(1)) } else { (width, height) };
@@ -102,6 +116,8 @@ fn scan(grey: &[u8], width: usize, height: usize, target: u32, step: u32, pyrami
             d.set_score_thresh(rules.face_min_score);
             d.set_slide_window_step(step, step);
             d.set_pyramid_scale_factor(pyramid);
+            // 0 = no cap (rustface's "not set"); the cap is in the downscaled copy's pixels.
+            d.set_max_face_size(max_face.map_or(0, |m| (m / sx).round() as u32));
             d.detect(&ImageData::new(img, dw as u32, dh as u32))
         })
     });
