@@ -36,6 +36,15 @@ fn bench(c: &mut Criterion) {
     p.bench_function("grey_and_colour", |b| b.iter(|| black_box(&pic).grey_and_colour(18)));
     p.bench_function("background", |b| b.iter(|| photo::background::measure(black_box(&pic), &rules, &[])));
     p.bench_function("face_detect", |b| b.iter(|| photo::face::detect(black_box(&grey), 272, 354, &rules)));
+    // The full scan alone (fast pass off): what a photo pays when the fast pass finds no
+    // valid-sized face (no face, a small head, a second small face), on top of the fast pass.
+    let full_only = Rules { face_fast_width: 0, ..Rules::default() };
+    p.bench_function("face_detect_full_scan", |b| b.iter(|| photo::face::detect(black_box(&grey), 272, 354, &full_only)));
+    // A photo the fast pass rejects (face ≈ 72 px): fast pass + full scan.
+    let small_head = photo::picture::decode(include_bytes!("../tests/corpus/astronaut_head_too_small.jpg"), 272, 354).unwrap().luma();
+    p.bench_function("face_detect_small_head_fallback", |b| {
+        b.iter(|| photo::face::detect(black_box(&small_head), 272, 354, &rules))
+    });
     let faces = photo::face::detect(&grey, 272, 354, &rules);
     p.bench_function("head_blur_exposure_scarf", |b| {
         b.iter(|| {
