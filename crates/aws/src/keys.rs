@@ -147,7 +147,7 @@ mod tests {
         assert_eq!(sa, "2025-06-01T08:00:00.000000Z");
         assert_eq!(sa.len(), sb.len());
         assert!(sa < sb && sb < sc);
-        assert!(login_sk_from(c) < LOGIN_SK_END.to_string());
+        assert!(login_sk_from(c).as_str() < LOGIN_SK_END);
     }
 
     #[test]

@@ -39,6 +39,10 @@ fn start_moto() -> String {
     let mut child = Command::new("sh").arg("-c").arg(script).stdout(Stdio::piped()).spawn().expect("spawn sh for moto_server");
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    // Reap the watchdog when it exits (with this process, or if moto dies).
+    std::thread::spawn(move || {
+        let _ = child.wait();
+    });
     let deadline = Instant::now() + Duration::from_secs(60);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(Instant::now() < deadline, "moto_server did not listen on 127.0.0.1:{port} within 60 s");

@@ -71,10 +71,6 @@ impl Tx {
         Self { table: table.to_owned(), items: Vec::new() }
     }
 
-    pub fn len(&self) -> usize {
-        self.items.len()
-    }
-
     pub fn put(&mut self, item: Item, cond: Option<Cond>) -> Result<usize, BackendError> {
         let mut b = Put::builder().table_name(&self.table).set_item(Some(item));
         if let Some(c) = cond {
@@ -143,7 +139,7 @@ impl Tx {
                         codes.iter().enumerate().filter(|(_, c)| **c == "ConditionalCheckFailed").map(|(i, _)| i).collect();
                     if !failed.is_empty() {
                         Ok(TxOutcome::ConditionFailed(failed))
-                    } else if codes.iter().any(|c| *c == "TransactionConflict") || codes.is_empty() {
+                    } else if codes.contains(&"TransactionConflict") || codes.is_empty() {
                         Ok(TxOutcome::Conflict)
                     } else {
                         Err(BackendError::new(format!("transaction cancelled: {codes:?}")))
