@@ -106,9 +106,10 @@ export async function api(path, { method = "GET", role = null, body, text, conte
     } catch (e) {
       throw new ApiError(0, "network", "网络连接失败，请检查网络后重试");
     }
-    if (res.status === 503 && attempt < MAX_BUSY_RETRIES) {
+    // API Gateway's own throttling answers 429/503 without our envelope: also "busy".
+    if ((res.status === 503 || res.status === 429) && attempt < MAX_BUSY_RETRIES) {
       const err = await readError(res);
-      if (err.code === "busy" || !err.code) {
+      if (err.code === "busy") {
         noteBusy(res.headers.get("Retry-After"), attempt);
         continue;
       }
@@ -138,8 +139,9 @@ async function readError(res) {
     /* not JSON: a proxy's page */
   }
   const e = body && body.error ? body.error : {};
-  const fallback = res.status === 503 ? BUSY_MESSAGE : `请求失败（${res.status}），请稍后重试`;
-  return new ApiError(res.status, e.code || (res.status === 503 ? "busy" : "http_" + res.status), e.message || fallback, body);
+  const overloaded = res.status === 503 || (res.status === 429 && !e.code);
+  const fallback = overloaded ? BUSY_MESSAGE : `请求失败（${res.status}），请稍后重试`;
+  return new ApiError(res.status, e.code || (overloaded ? "busy" : "http_" + res.status), e.message || fallback, body);
 }
 
 /** Downloads an authenticated file (CSV, ZIP): fetch as a blob, then a temporary link. */
