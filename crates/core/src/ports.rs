@@ -104,6 +104,11 @@ impl CheckOutcome {
     pub fn status(&self) -> Status {
         if self.rejections.is_empty() { Status::PendingReview } else { Status::Rejected }
     }
+
+    /// What the student record shows: why it was rejected, or the reviewer's flags.
+    pub fn reasons(&self) -> Vec<Reason> {
+        if self.rejections.is_empty() { self.flags.clone() } else { self.rejections.clone() }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

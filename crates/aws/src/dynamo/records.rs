@@ -549,7 +549,7 @@ impl Records for DynamoRecords {
                 return Ok(CheckRecorded::NoChange);
             }
             let status = outcome.status();
-            let reasons = if status == Status::Rejected { outcome.rejections.clone() } else { outcome.flags.clone() };
+            let reasons = outcome.reasons();
             let after = Student { status, reasons: reasons.clone(), photo_hash: outcome.photo_hash, ..b.clone() };
             let mut tx = self.tx();
             self.put_student(&mut tx, &before, &after)?;

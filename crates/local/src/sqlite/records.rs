@@ -428,7 +428,7 @@ impl Records for SqliteRecords {
                 return Ok(CheckRecorded::NoChange);
             }
             let status = outcome.status();
-            let reasons = if status == Status::Rejected { outcome.rejections.clone() } else { outcome.flags.clone() };
+            let reasons = outcome.reasons();
             let after = Student { status, reasons, photo_hash: outcome.photo_hash, ..before.clone() };
             store_decision(tx, &after)?;
             insert_audit(
