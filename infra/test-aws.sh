@@ -10,17 +10,21 @@
 #      moto, behind infra/gateway.py (API Gateway routes + the S3->SQS->check-photo trigger),
 #      driven over HTTP through a whole campaign journey. Costs ~1.5 min plus a debug build of
 #      the function binaries; GRADPHOTO_FULL_STACK=0 (or --no-full-stack) skips it.
-# Usage: infra/test-aws.sh [--install-only] [--no-full-stack]
+# Usage: infra/test-aws.sh [--install-only] [--no-full-stack] [--workspace]
+#   --workspace runs `cargo test --workspace` (every crate) in step 2 instead of only the AWS
+#   crates: scripts/test-all.sh uses it so the whole workspace is built once, in one feature set.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 install_only=0
+test_scope=(-p gradphoto-aws -p gradphoto-functions)
 full_stack=${GRADPHOTO_FULL_STACK:-1}
 for arg in "$@"; do
   case "$arg" in
     --install-only) install_only=1 ;;
     --full-stack) full_stack=1 ;;
     --no-full-stack) full_stack=0 ;;
+    --workspace) test_scope=(--workspace) ;;
     *) echo "unknown option $arg" >&2; exit 2 ;;
   esac
 done
@@ -54,8 +58,8 @@ for _ in $(seq 1 300); do
 done
 export GRADPHOTO_MOTO_URL="http://127.0.0.1:$port"
 
-echo "== AWS adapters, contract suite and Lambda handlers against moto ($GRADPHOTO_MOTO_URL)"
-cargo test -p gradphoto-aws -p gradphoto-functions || status=1
+echo "== cargo test ${test_scope[*]}: AWS adapters, contract suite and Lambda handlers against moto ($GRADPHOTO_MOTO_URL)"
+cargo test "${test_scope[@]}" || status=1
 
 echo "== template lint"
 if cfn-lint template.yaml; then echo "cfn-lint: template.yaml ok"; else status=1; fi

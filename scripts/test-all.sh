@@ -22,16 +22,17 @@ step() { echo; echo "==== $* ===="; }
 step "Installing test tools (moto, cfn-lint, SAM CLI, cargo-lambda from PyPI)"
 infra/test-aws.sh --install-only || status=1
 
-step "Rust: unit, contract and black-box API tests"
-# The AWS crates run below, against one shared moto server.
-cargo test --workspace --exclude gradphoto-aws --exclude gradphoto-functions 2>&1 | tee "$logdir/cargo.log"
+# Incremental caches only help edit-compile loops; on a clean clone they cost gigabytes.
+export CARGO_INCREMENTAL=0
+df -h . | awk 'NR == 2 { print "disk: " $4 " free before building" }'
+
+step "Rust: every crate (unit, contract, black-box API; AWS adapters and Lambdas against moto), template lint, full stack"
+# One `cargo test --workspace` with one moto server up: the workspace is compiled once, in one
+# feature set, instead of once per subset (which also tripled the AWS SDK's disk footprint).
+infra/test-aws.sh --workspace --full-stack 2>&1 | tee "$logdir/cargo.log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 count_cargo "$logdir/cargo.log"
-
-step "AWS adapters and Lambda functions against moto, template lint"
-infra/test-aws.sh --full-stack 2>&1 | tee "$logdir/aws.log"
-[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
-count_cargo "$logdir/aws.log"
+df -h . | awk 'NR == 2 { print "disk: " $4 " free after the Rust suites" }'
 
 step "Browser tests in headless Chromium"
 bash tests/browser/run.sh 2>&1 | tee "$logdir/browser.log"
