@@ -5,6 +5,7 @@
 pub mod domain;
 pub mod photo;
 pub mod ports;
+pub mod purge;
 pub mod review_reasons;
 pub mod upload;
 pub mod window;
