@@ -192,6 +192,15 @@ pub trait Records: Send + Sync + 'static {
     /// Approved students, of one school or all, ordered by school then student id.
     async fn approved(&self, school_id: Option<&str>) -> Result<Vec<Student>, BackendError>;
     async fn audit_trail(&self, student_id: &StudentId) -> Result<Vec<AuditEvent>, BackendError>;
+
+    // Privacy (see crate::purge, which also deletes the photos)
+    /// Deletes every piece of personal data: students (names, ids, classes, photo keys and
+    /// hashes), their tickets and audit trail, school (teacher) accounts and login failures,
+    /// and clears each school's registered username. Keeps the campaign, the schools and the
+    /// bureau/reviewer accounts. A second call finds nothing and reports zeros.
+    async fn purge_personal_data(&self) -> Result<crate::purge::RecordsPurged, BackendError> {
+        Err(BackendError::new("this backend cannot purge personal data"))
+    }
 }
 
 /// A request the browser makes directly to the store.
