@@ -119,5 +119,13 @@ step("progress counts the approval", st == 200 and mine and mine[0]["counts"]["a
 st, z = call("GET", f"/api/admin/export?school_id={school['school_id']}", token=bureau, raw=True)
 names = zipfile.ZipFile(io.BytesIO(z)).namelist() if st == 200 else []
 step("export zips the approved photo", f"{school['school_id']}/{sid}.jpg" in names, names or z)
+st, b = call("POST", "/api/admin/exports", {"school_id": school["school_id"]}, bureau)
+step("stored export answers a download link (admin function -> S3)", st == 201 and b.get("photos") == 1 and b.get("download_url"), b)
+with urllib.request.urlopen(b["download_url"], timeout=60) as r:
+    stored = r.read()
+    disposition = r.headers.get("content-disposition", "")
+names = zipfile.ZipFile(io.BytesIO(stored)).namelist()
+step("the link downloads the same ZIP straight from the bucket",
+     f"{school['school_id']}/{sid}.jpg" in names and len(stored) == b["bytes"] and b["file"] in disposition, (names, disposition))
 
 print(f"full-stack: {passed} passed, 0 failed")

@@ -1,7 +1,7 @@
 // 区县/市教委入口: progress per school with a ZIP export each, the campaign's dates and hours,
 // school import (shows the registration codes to hand out), roster import (shows per-line
 // errors), reviewer accounts.
-import { api, session, setHooks, download, getWindow } from "./api.js";
+import { api, session, setHooks, getWindow } from "./api.js";
 import { h, replace, initChrome, renderWindow, say, STATUS, STATUS_ORDER, STAGE } from "./ui.js";
 import { loginForm } from "./login.js";
 
@@ -75,8 +75,15 @@ async function progressSection(sec) {
         btn.addEventListener("click", async () => {
           btn.disabled = true;
           try {
-            await download(`/api/admin/export?school_id=${encodeURIComponent(s.school_id)}`, ROLE, `${s.school_id}.zip`);
-            say(`已导出 ${s.name} 的照片`);
+            // The ZIP is stored beside the photos and downloaded straight from there (API
+            // Gateway cannot carry a school's photos in one response).
+            say(`正在打包 ${s.name} 的照片，请稍候…`);
+            const ex = await api("/api/admin/exports", { method: "POST", role: ROLE, body: { school_id: s.school_id } });
+            const a = h("a", { href: ex.download_url, download: ex.file });
+            document.body.append(a);
+            a.click();
+            a.remove();
+            say(`已导出 ${s.name} 的 ${ex.photos} 张照片（${(ex.bytes / 1048576).toFixed(1)} MB），下载链接 1 小时内有效`);
           } catch (e) {
             say(`导出失败：${e.message}`, "error");
           } finally {

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod csv_io;
 pub mod error;
+pub mod export;
 pub mod extract;
 pub mod load_shed;
 pub mod routes;

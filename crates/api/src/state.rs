@@ -24,6 +24,13 @@ pub struct Config {
     pub max_body_bytes: usize,
     pub helpdesk_phone: String,
     pub helpdesk_hours: String,
+    /// Most photos one export may hold; `None` for no limit. The Lambda sets one so an export
+    /// finishes within API Gateway's 30 s and the function's temporary disk.
+    pub export_max_photos: Option<usize>,
+    /// How long a stored export's download link works.
+    pub export_link_ttl: Duration,
+    /// Stored exports older than this are deleted when the next one is made.
+    pub export_keep: Duration,
 }
 
 impl Default for Config {
@@ -41,6 +48,9 @@ impl Default for Config {
             max_body_bytes: 8 * 1024 * 1024,
             helpdesk_phone: "4008205307 / 8008205307".into(),
             helpdesk_hours: "每周一至周六 8:00-20:00（国定节假日除外）".into(),
+            export_max_photos: None,
+            export_link_ttl: Duration::from_secs(3600),
+            export_keep: Duration::from_secs(24 * 3600),
         }
     }
 }

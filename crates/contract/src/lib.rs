@@ -57,6 +57,7 @@ macro_rules! contract_tests {
             store_delete_is_idempotent,
             store_list_by_prefix,
             store_presigns_put_and_get,
+            store_put_file_and_download_link,
         );
     };
     (@cases $fixture:expr; $($case:ident),* $(,)?) => {

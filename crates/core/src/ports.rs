@@ -234,6 +234,10 @@ pub trait PhotoStore: Send + Sync + 'static {
     async fn delete(&self, key: &str) -> Result<(), BackendError>;
     /// Keys under a prefix, in key order.
     async fn list(&self, prefix: &str) -> Result<Vec<String>, BackendError>;
+    /// Stores a finished local file (an export ZIP) under `key`, streamed, never half-written.
+    async fn put_file(&self, key: &str, path: &std::path::Path, content_type: &str) -> Result<(), BackendError>;
+    /// A short-lived URL that downloads an object as an attachment named `filename`.
+    async fn presign_download(&self, key: &str, filename: &str, expires_at: DateTime<Utc>) -> Result<String, BackendError>;
 }
 
 pub trait Clock: Send + Sync + 'static {

@@ -40,6 +40,9 @@ struct PutQuery {
 struct GetQuery {
     exp: i64,
     sig: String,
+    /// Set by `presign_download`: serve as an attachment, streamed (exports can be gigabytes).
+    #[serde(default)]
+    download: Option<u8>,
 }
 
 fn signature_error(e: SignatureError) -> ApiError {
@@ -92,6 +95,9 @@ async fn get_object(State(state): State<StoreState>, Path(key): Path<String>, Qu
         SignatureError::Expired => ApiError::new(StatusCode::FORBIDDEN, "url_expired", "图片链接已过期，请刷新页面"),
         _ => ApiError::new(StatusCode::FORBIDDEN, "bad_signature", "图片链接无效"),
     })?;
+    if q.download.is_some() {
+        return download(&state.disk, &key).await;
+    }
     use gradphoto_core::ports::{PhotoStore, ReadError};
     let bytes = state.disk.read(&key, 16 * 1024 * 1024).await.map_err(|e| match e {
         ReadError::NotFound => ApiError::not_found("not_found", "照片不存在"),
@@ -101,6 +107,30 @@ async fn get_object(State(state): State<StoreState>, Path(key): Path<String>, Qu
     Ok((
         [(header::CONTENT_TYPE, "image/jpeg"), (header::CACHE_CONTROL, "private, max-age=600"), (header::X_CONTENT_TYPE_OPTIONS, "nosniff")],
         bytes,
+    )
+        .into_response())
+}
+
+/// A whole object as an attachment named after its key's last segment (only safe characters
+/// reach a key), streamed from disk.
+async fn download(disk: &DiskStore, key: &str) -> Result<Response, ApiError> {
+    let path = disk.path_of(key).ok_or_else(|| ApiError::not_found("not_found", "文件不存在"))?;
+    let file = match tokio::fs::File::open(&path).await {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ApiError::not_found("not_found", "文件不存在或已过期，请重新导出")),
+        Err(e) => return Err(gradphoto_core::ports::BackendError::new(format!("opening {}: {e}", path.display())).into()),
+    };
+    let len = file.metadata().await.map(|m| m.len()).unwrap_or(0);
+    let name = key.rsplit('/').next().unwrap_or("download");
+    let content_type = if name.ends_with(".zip") { "application/zip" } else { "application/octet-stream" };
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (header::CONTENT_LENGTH, len.to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+            (header::CACHE_CONTROL, "private, no-store".to_owned()),
+        ],
+        Body::from_stream(tokio_util::io::ReaderStream::new(file)),
     )
         .into_response())
 }

@@ -117,6 +117,30 @@ async fn bureau_teacher_check_review_export() {
     zip.by_name("manifest.csv").unwrap().read_to_string(&mut manifest).unwrap();
     assert!(manifest.contains(&format!("{school_id},黄浦区,格致中学,junior,G001,张三,九(1)班,{school_id}/G001.jpg,")), "{manifest}");
 
+    // The stored export (what the page uses; the only way out behind API Gateway): a link to
+    // the same ZIP, downloadable without a token, refused once tampered with.
+    let r = app.post(&bureau, "/api/admin/exports", json!({"school_id": school_id})).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!((v["photos"].as_u64(), v["file"].as_str().unwrap().ends_with(".zip")), (Some(1), true), "{v}");
+    let link = v["download_url"].as_str().unwrap().to_owned();
+    let r = reqwest::get(&link).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "application/zip");
+    assert!(r.headers()["content-disposition"].to_str().unwrap().contains(v["file"].as_str().unwrap()));
+    let stored = r.bytes().await.unwrap().to_vec();
+    assert_eq!(stored.len() as u64, v["bytes"].as_u64().unwrap());
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(stored)).unwrap();
+    let mut photo = Vec::new();
+    zip.by_name(&format!("{school_id}/G001.jpg")).unwrap().read_to_end(&mut photo).unwrap();
+    assert_eq!(photo, good_photo());
+    let tampered = link.replace(&format!("/{}", v["file"].as_str().unwrap()), "/approved-other-20260101-000000-000000.zip");
+    assert_eq!(reqwest::get(&tampered).await.unwrap().status(), StatusCode::FORBIDDEN);
+    let r = app.post(&bureau, "/api/admin/exports", json!({"school_id": "no-such-school"})).await;
+    assert_eq!(error_code(r).await, (StatusCode::NOT_FOUND, "unknown_school".into()));
+    let r = app.post(&teacher, "/api/admin/exports", json!({})).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "only the bureau exports");
+
     // Every status change is in the audit trail.
     let v: Value = app.get(&bureau, "/api/admin/students/G002/audit").await.json().await.unwrap();
     let trail: Vec<(String, String, String)> = v["events"]

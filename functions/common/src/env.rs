@@ -22,7 +22,14 @@ pub struct FunctionEnv {
     pub upload_ttl: Option<Duration>,
     /// `MAX_PHOTO_BYTES`: the size limit, signed into uploads and enforced by the check.
     pub max_photo_bytes: Option<u64>,
+    /// `EXPORT_MAX_PHOTOS`: most photos one export may hold (default 3000), so it finishes
+    /// within API Gateway's 30 s and the function's temporary disk.
+    pub export_max_photos: u64,
 }
+
+/// ~3000 photos of ~50 KB: ~190 parallel-read rounds of 16 and a ~150 MB ZIP, well inside
+/// 29 s and 2 GB of /tmp. A city-wide export goes school by school.
+const DEFAULT_EXPORT_MAX_PHOTOS: u64 = 3000;
 
 fn number(name: &'static str) -> Result<Option<u64>, EnvError> {
     match std::env::var(name) {
@@ -42,6 +49,7 @@ impl FunctionEnv {
             token_secret: secret.into_bytes(),
             upload_ttl: number("UPLOAD_TTL_SECS")?.map(Duration::from_secs),
             max_photo_bytes: number("MAX_PHOTO_BYTES")?,
+            export_max_photos: number("EXPORT_MAX_PHOTOS")?.unwrap_or(DEFAULT_EXPORT_MAX_PHOTOS),
         })
     }
 
@@ -53,6 +61,7 @@ impl FunctionEnv {
         if let Some(max) = self.max_photo_bytes {
             c.rules.max_bytes = max;
         }
+        c.export_max_photos = Some(self.export_max_photos as usize);
         // One Lambda instance serves one request at a time, so the in-process limiter never
         // trips; overload is shed by API Gateway throttling and reserved concurrency instead.
         c

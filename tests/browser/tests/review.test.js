@@ -113,6 +113,7 @@ test("bureau page: progress per school and the ZIP export of approved photos", a
   assert.deepEqual(cells.slice(0, 5), ["0", "0", "0", "2", "1"]);
   await shot(bp, "14-bureau", { fullPage: true });
   const [download] = await Promise.all([bp.waitForEvent("download"), row.getByRole("button", { name: /导出/ }).click()]);
+  assert.match(download.suggestedFilename(), new RegExp(`^approved-${school.school_id}-\\d{8}-\\d{6}-[0-9a-f]{6}\\.zip$`));
   const zipPath = await download.path();
   const listing = execFileSync("python3", ["-c", "import sys, zipfile; print('\\n'.join(zipfile.ZipFile(sys.argv[1]).namelist()))", zipPath], { encoding: "utf8" });
   const names = listing.trim().split("\n").sort();

@@ -2,6 +2,7 @@
 
 use crate::auth::{BureauSession, hash_password};
 use crate::csv_io;
+use crate::export::{self, ExportError};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Query};
 use crate::state::AppState;
@@ -12,12 +13,11 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post, put};
 use axum::Router;
-use gradphoto_core::ports::{AccountError, BackendError, ImportError, ReadError};
+use gradphoto_core::ports::{AccountError, BackendError, ImportError};
 use gradphoto_core::{Account, Campaign, Password, Role, School, StudentId, Username};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::HashSet;
-use std::io::{Seek, Write};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -28,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/admin/reviewers", post(create_reviewer))
         .route("/api/admin/progress", get(progress))
         .route("/api/admin/export", get(export))
+        .route("/api/admin/exports", post(create_export))
 }
 
 async fn get_campaign(State(state): State<AppState>, _b: BureauSession) -> ApiResult<axum::Json<Option<Campaign>>> {
@@ -158,57 +159,88 @@ struct ExportQuery {
     school_id: Option<String>,
 }
 
-/// Approved photos as `{school_id}/{student_id}.jpg` plus `manifest.csv`, written to a temporary
-/// file (a city-wide export does not fit in memory) and streamed.
+impl From<ExportError> for ApiError {
+    fn from(e: ExportError) -> Self {
+        match e {
+            ExportError::UnknownSchool(_) => ApiError::not_found("unknown_school", "没有这个学校编号"),
+            ExportError::TooMany { photos, limit } => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "export_too_large",
+                format!("这次导出有 {photos} 张照片，超过单次导出上限 {limit} 张，请按学校分别导出"),
+            ),
+            ExportError::Backend(e) => e.into(),
+            e => ApiError::Backend(BackendError::new(format!("export: {e}"))),
+        }
+    }
+}
+
+/// Approved photos as `{school_id}/{student_id}.jpg` plus `manifest.csv`, streamed in the
+/// response (the embedded server; on AWS only small schools fit API Gateway's 6 MB).
 async fn export(State(state): State<AppState>, _b: BureauSession, Query(q): Query<ExportQuery>) -> ApiResult<impl IntoResponse> {
     let school_id = q.school_id.filter(|s| !s.is_empty());
-    let schools: std::collections::HashMap<String, School> =
-        state.records.schools().await?.into_iter().map(|s| (s.school_id.clone(), s)).collect();
-    if let Some(id) = &school_id
-        && !schools.contains_key(id)
-    {
-        return Err(ApiError::not_found("unknown_school", "没有这个学校编号"));
-    }
-    let students = state.records.approved(school_id.as_deref()).await?;
-    let fail = |e: &dyn std::fmt::Display| ApiError::Backend(BackendError::new(format!("export: {e}")));
-    let file = tempfile::tempfile().map_err(|e| fail(&e))?;
-    let mut zip = zip::ZipWriter::new(file);
-    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
-    let mut manifest = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
-    manifest
-        .write_record(["school_id", "district", "school", "stage", "student_id", "name", "class", "file", "reviewed_at"])
-        .map_err(|e| fail(&e))?;
-    for s in &students {
-        let Some(key) = &s.photo_key else { continue };
-        let bytes = match state.store.read(key, state.config.rules.max_bytes).await {
-            Ok(b) => b,
-            Err(ReadError::Backend(e)) => return Err(e.into()),
-            Err(e) => return Err(fail(&format!("approved photo {key} unreadable: {e}"))),
-        };
-        let path = format!("{}/{}.jpg", s.school_id, s.student_id);
-        zip.start_file(path.as_str(), opts).map_err(|e| fail(&e))?;
-        zip.write_all(&bytes).map_err(|e| fail(&e))?;
-        let school = schools.get(&s.school_id);
-        manifest
-            .write_record([
-                s.school_id.clone(),
-                school.map(|x| csv_io::neutralise(&x.district)).unwrap_or_default(),
-                school.map(|x| csv_io::neutralise(&x.name)).unwrap_or_default(),
-                school.map(|x| x.stage.as_str().to_owned()).unwrap_or_default(),
-                s.student_id.to_string(),
-                csv_io::neutralise(&s.name),
-                csv_io::neutralise(&s.class),
-                path,
-                s.reviewed_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
-            ])
-            .map_err(|e| fail(&e))?;
-    }
-    let manifest = manifest.into_inner().map_err(|e| fail(&e))?;
-    zip.start_file("manifest.csv", opts).map_err(|e| fail(&e))?;
-    zip.write_all(&manifest).map_err(|e| fail(&e))?;
-    let mut file = zip.finish().map_err(|e| fail(&e))?;
-    file.rewind().map_err(|e| fail(&e))?;
+    let zip = export::build(
+        state.records.as_ref(),
+        state.store.as_ref(),
+        state.config.rules.max_bytes,
+        school_id.as_deref(),
+        state.config.export_max_photos,
+        state.clock.now(),
+    )
+    .await?;
+    let len = zip.bytes;
+    // The open handle keeps the data readable after the temporary path is removed.
+    let file = zip.file.into_file();
     let stream = tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(file));
-    let name = format!("attachment; filename=\"approved-{}.zip\"", school_id.as_deref().unwrap_or("all"));
-    Ok(([(header::CONTENT_TYPE, "application/zip".to_owned()), (header::CONTENT_DISPOSITION, name)], Body::from_stream(stream)))
+    let name = format!("attachment; filename=\"{}\"", zip.name);
+    Ok((
+        [(header::CONTENT_TYPE, "application/zip".to_owned()), (header::CONTENT_DISPOSITION, name), (header::CONTENT_LENGTH, len.to_string())],
+        Body::from_stream(stream),
+    ))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ExportRequest {
+    #[serde(default)]
+    school_id: Option<String>,
+}
+
+/// The same ZIP stored beside the photos, answered as a short-lived download link: works
+/// behind API Gateway whatever the size, and the browser downloads straight from the store.
+async fn create_export(State(state): State<AppState>, b: BureauSession, body: Bytes) -> ApiResult<impl IntoResponse> {
+    // No body means every school.
+    let request: ExportRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        ExportRequest::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| ApiError::bad_request("bad_json", format!("请求内容不是有效的 JSON：{e}")))?
+    };
+    let school_id = request.school_id.filter(|s| !s.is_empty());
+    let now = state.clock.now();
+    if let Err(e) = export::prune(state.store.as_ref(), now, chrono::Duration::from_std(state.config.export_keep).unwrap_or(chrono::Duration::days(1))).await {
+        tracing::warn!(error = %e, "pruning old exports failed");
+    }
+    let zip = export::build(
+        state.records.as_ref(),
+        state.store.as_ref(),
+        state.config.rules.max_bytes,
+        school_id.as_deref(),
+        state.config.export_max_photos,
+        now,
+    )
+    .await?;
+    let key = format!("{}{}", export::PREFIX, zip.name);
+    state.store.put_file(&key, zip.file.path(), "application/zip").await?;
+    let expires_at = now + chrono::Duration::from_std(state.config.export_link_ttl).unwrap_or(chrono::Duration::hours(1));
+    let url = state.store.presign_download(&key, &zip.name, expires_at).await?;
+    tracing::info!(by = %b.username, school_id = school_id.as_deref().unwrap_or("all"), photos = zip.photos, bytes = zip.bytes, "export stored");
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(json!({
+            "file": zip.name,
+            "download_url": url,
+            "expires_at": expires_at,
+            "photos": zip.photos,
+            "bytes": zip.bytes,
+        })),
+    ))
 }

@@ -84,3 +84,26 @@ pub async fn store_presigns_put_and_get(fx: &Fixture) {
     assert!(get.contains(&k), "the URL addresses the key: {get}");
     assert_ne!(get, put.url);
 }
+
+pub async fn store_put_file_and_download_link(fx: &Fixture) {
+    let s = &*fx.store;
+    let u = Uniq::new();
+    let k = format!("exports/approved-{}-20260630-090000-abcdef.zip", u.school_id(1));
+    // Bigger than any photo limit, so the store cannot be holding it in one small buffer.
+    let bytes: Vec<u8> = (0..3 * 1024 * 1024u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+    let dir = std::env::temp_dir().join(format!("gp-contract-{}", u.as_str()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("export.zip");
+    std::fs::write(&path, &bytes).expect("write temp file");
+    s.put_file(&k, &path, "application/zip").await.expect("put_file");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(s.read(&k, 4 * 1024 * 1024).await.expect("read back"), bytes, "put_file stores the file whole");
+    assert_eq!(s.list("exports/").await.expect("list").iter().filter(|x| **x == k).count(), 1, "listed under exports/");
+    let exp = Utc::now() + Duration::minutes(60);
+    let url = s.presign_download(&k, "approved.zip", exp).await.expect("presign_download");
+    assert!(url.starts_with("http://") || url.starts_with("https://"), "{url}");
+    assert!(url.contains(&k), "the URL addresses the key: {url}");
+    assert_ne!(url, s.presign_get(&k, exp).await.expect("presign_get"), "a download link differs from a preview link");
+    s.delete(&k).await.expect("delete");
+    assert!(matches!(s.read(&k, 4 * 1024 * 1024).await, Err(ReadError::NotFound)));
+}
