@@ -8,6 +8,7 @@ use gradphoto_api::{AppState, Config};
 use gradphoto_aws::testing;
 use gradphoto_core::ports::{Clock, Records};
 use gradphoto_core::*;
+use gradphoto_core::upload::{Landed, claim_landed};
 use gradphoto_functions::check::{CheckPhoto, Handled};
 use std::sync::Arc;
 
@@ -185,4 +186,27 @@ async fn a_backend_failure_fails_the_invocation_so_lambda_retries() {
     let err = env.handler.handle(event("s3-object-created.json", env.adapters.store.bucket())).await.unwrap_err();
     assert!(err.to_string().contains("1 of 1 records failed"), "{err}");
     assert!(env.exists("uploads/sch-1/G2025001/t-1.jpg").await, "nothing deleted on failure");
+}
+
+#[tokio::test]
+async fn a_crash_between_claim_and_decision_is_retried_and_decides_once() {
+    let env = Env::new().await;
+    env.ticket("G2025001", "t-1").await;
+    env.put("uploads/sch-1/G2025001/t-1.jpg", GOOD_PHOTO.to_vec()).await;
+    // The first invocation claims the object, then dies (timeout, out of memory, kill) before
+    // the check is recorded: step 1 of the shared routine alone, as that invocation left it.
+    let landed = claim_landed(&env.adapters.records, &env.adapters.store, "uploads/sch-1/G2025001/t-1.jpg", t0()).await.unwrap();
+    assert!(matches!(landed, Landed::Claimed(_)), "{landed:?}");
+    assert_eq!(env.student("G2025001").await.status, Status::Uploaded, "stuck until a retry or the sweep");
+
+    // Lambda's async retry delivers the same event again: the winner is re-checked, not deleted.
+    assert_eq!(env.handle("s3-object-created.json").await, [Handled::Decided("pending_review")]);
+    // A late third delivery (the retry raced the original) changes nothing.
+    assert_eq!(env.handle("s3-object-created.json").await, [Handled::Unchanged]);
+    let s = env.student("G2025001").await;
+    assert_eq!(s.status, Status::PendingReview);
+    assert!(env.exists("uploads/sch-1/G2025001/t-1.jpg").await);
+    let trail = env.adapters.records.audit_trail(&sid("G2025001")).await.unwrap();
+    let steps: Vec<(Status, Status)> = trail.iter().map(|e| (e.from, e.to)).collect();
+    assert_eq!(steps, [(Status::NotUploaded, Status::Uploaded), (Status::Uploaded, Status::PendingReview)], "exactly one decision");
 }

@@ -7,7 +7,7 @@ use aws_lambda_events::s3::S3Event;
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use gradphoto_api::{AppState, Area, Config};
 use gradphoto_aws::testing;
-use gradphoto_core::ports::{Clock, Records};
+use gradphoto_core::ports::{Clock, PhotoStore, Records};
 use gradphoto_core::*;
 use gradphoto_functions::check::{CheckPhoto, Handled};
 use gradphoto_functions::http_app;
@@ -149,6 +149,13 @@ async fn every_http_fixture_runs_through_its_function_in_one_journey() {
     assert_eq!(body["schools"][0]["registered"], true);
     let (st, body) = invoke(&state, Area::Admin, "http-admin-schools.json", Some(&bureau)).await;
     assert_eq!(st, 201, "{body}");
+    // A stored export: the ZIP goes to the bucket, the answer is a link (API Gateway's 6 MB cap).
+    let (st, body) = invoke(&state, Area::Admin, "http-admin-export.json", Some(&bureau)).await;
+    assert_eq!((st, body["photos"].as_u64()), (201, Some(0)), "the one photo was rejected: {body}");
+    let link = body["download_url"].as_str().unwrap();
+    assert!(link.contains("X-Amz-Signature") && link.contains("response-content-disposition"), "{link}");
+    let key = format!("exports/{}", body["file"].as_str().unwrap());
+    assert_eq!(adapters.store.list("exports/").await.unwrap(), [key], "stored under exports/");
     let (st, _) = invoke(&state, Area::Admin, "http-admin-progress.json", Some(&teacher)).await;
     assert_eq!(st, 403, "a teacher is not the bureau");
     assert_eq!(r.schools().await.unwrap().len(), 3);
