@@ -46,7 +46,14 @@ pub fn line_err(line: usize, code: &'static str, message: impl Into<String>) -> 
 }
 
 fn field_ok(s: &str, max: usize) -> bool {
-    !s.is_empty() && s.chars().count() <= max && !s.chars().any(char::is_control)
+    !s.is_empty() && s.chars().count() <= max && !s.chars().any(|c| c.is_control() || is_invisible_format(c))
+}
+
+/// Invisible characters that reorder or hide text (a right-to-left override makes "张三.exe"
+/// display as something else; a zero-width space makes two equal-looking names differ). No
+/// Chinese name or class needs them, and exports and diplomas must show what was imported.
+fn is_invisible_format(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}' | '\u{00AD}')
 }
 
 pub struct NewSchool {
@@ -68,7 +75,7 @@ pub fn parse_schools(bytes: &[u8], existing: &HashSet<(String, String, Stage)>) 
         }
         let (district, name) = (fields[0].clone(), fields[1].clone());
         if !field_ok(&district, 50) || !field_ok(&name, 100) {
-            errors.push(line_err(line, "bad_field", "区县和学校名称不能为空，且不超过 50/100 字"));
+            errors.push(line_err(line, "bad_field", "区县和学校名称不能为空，不超过 50/100 字，且不能含有控制字符或不可见字符"));
             continue;
         }
         let stage = match Stage::parse(&fields[2]) {
@@ -111,11 +118,11 @@ pub fn parse_roster(bytes: &[u8], known_schools: &HashSet<String>) -> ApiResult<
             continue;
         }
         if !field_ok(&fields[2], 50) {
-            errors.push(line_err(line, "bad_name", "姓名不能为空，且不超过 50 字"));
+            errors.push(line_err(line, "bad_name", "姓名不能为空，不超过 50 字，且不能含有控制字符或不可见字符"));
             continue;
         }
         if !field_ok(&fields[3], 30) {
-            errors.push(line_err(line, "bad_class", "班级不能为空，且不超过 30 字"));
+            errors.push(line_err(line, "bad_class", "班级不能为空，不超过 30 字，且不能含有控制字符或不可见字符"));
             continue;
         }
         if let Some(first) = seen.insert(student_id.to_string(), line) {

@@ -91,6 +91,18 @@ fn control_and_nul_characters_in_fields_are_refused() {
 }
 
 #[test]
+fn invisible_reordering_and_zero_width_characters_in_names_are_refused() {
+    // Right-to-left override, isolates, zero-width space/joiner, word joiner, BOM, soft hyphen.
+    for bad in ["张\u{202E}三", "张\u{2067}三\u{2069}", "张\u{200B}三", "张\u{200D}三", "张\u{2060}三", "\u{FEFF}张三", "张\u{AD}三"] {
+        let csv = format!("school_id,student_id,name,class\ns1,A1,{bad},1班\ns1,A2,李四,{bad}\n");
+        assert_eq!(line_codes(parse_roster(csv.as_bytes(), &schools())), [(2, "bad_name"), (3, "bad_class")], "{bad:?}");
+    }
+    // Ordinary Chinese names with a middle dot (少数民族姓名) and spaces stay valid.
+    let csv = "school_id,student_id,name,class\ns1,A1,买买提·艾力,高三(1)班\ns1,A2,Anna Li,1 班\n";
+    assert_eq!(parse_roster(csv.as_bytes(), &schools()).map(|r| r.len()).ok(), Some(2));
+}
+
+#[test]
 fn path_tricks_in_student_ids_are_line_errors() {
     let ids = ["../x", "a/b", "..\\x", "a.jpg", "", "学号", "A\u{200B}1", "１２３", &"9".repeat(33), "A 1"];
     let mut csv = String::from("school_id,student_id,name,class\n");
