@@ -66,6 +66,12 @@ impl App {
         Self::start(data, args, envs).await
     }
 
+    /// The server's process id, to SIGKILL it while requests are in flight.
+    #[allow(dead_code)]
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// SIGKILLs the server (no chance to clean up) and gives back its data folder.
     pub fn crash(mut self) -> tempfile::TempDir {
         let _ = self.child.kill();
