@@ -266,14 +266,16 @@ async function decide(decision) {
     await api(`/api/review/${encodeURIComponent(it.student_id)}`, {
       method: "POST",
       role: state.role,
-      body: { decision, reasons: decision === "reject" ? reasons : [], note: els.note.value.trim() },
+      // photo_id: the decision is for this photo only, not for one the school uploads after it.
+      body: { decision, reasons: decision === "reject" ? reasons : [], note: els.note.value.trim(), photo_id: it.photo_id },
     });
     state.done[decision]++;
     say(`${it.name}：${decision === "approve" ? "已通过" : "未通过"}`);
     advance(it);
   } catch (e) {
-    if (e.code === "not_pending") {
-      // Someone else decided it first: drop it and move on.
+    if (e.code === "not_pending" || e.code === "photo_changed") {
+      // Someone else decided it first, or the school replaced the photo (the new one comes
+      // back through the queue): drop it and move on.
       say(`${it.name}：${e.message}`);
       advance(it);
     } else {

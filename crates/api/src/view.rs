@@ -17,6 +17,8 @@ pub struct StudentView {
     pub uploaded_at: Option<DateTime<Utc>>,
     pub reviewed_at: Option<DateTime<Utc>>,
     pub photo_url: Option<String>,
+    /// Which upload the photo is; a review decision may name it (see `POST /api/review/{id}`).
+    pub photo_id: Option<String>,
 }
 
 pub async fn photo_url(state: &AppState, student: &Student) -> ApiResult<Option<String>> {
@@ -31,6 +33,7 @@ pub async fn photo_url(state: &AppState, student: &Student) -> ApiResult<Option<
 
 pub async fn student_view(state: &AppState, s: Student) -> ApiResult<StudentView> {
     let photo_url = photo_url(state, &s).await?;
+    let photo_id = s.photo_id();
     Ok(StudentView {
         student_id: s.student_id.to_string(),
         name: s.name,
@@ -41,6 +44,7 @@ pub async fn student_view(state: &AppState, s: Student) -> ApiResult<StudentView
         uploaded_at: s.uploaded_at,
         reviewed_at: s.reviewed_at,
         photo_url,
+        photo_id,
     })
 }
 

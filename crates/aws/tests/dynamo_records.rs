@@ -313,11 +313,11 @@ async fn review_only_from_pending_and_the_queue_is_oldest_first() {
     assert_eq!(ids(r.review_queue(&QueueFilter { school_id: Some("s1".into()), limit: 10, ..Default::default() }).await.unwrap()), ["A2", "A1", "A3"]);
 
     let later = t0() + Duration::hours(1);
-    let s = r.review(&sid("A1"), Decision::Approve, &[], None, "rev1", later).await.unwrap();
+    let s = r.review(&sid("A1"), None, Decision::Approve, &[], None, "rev1", later).await.unwrap();
     assert_eq!((s.status, s.reviewed_at), (Status::Approved, Some(later)));
-    assert!(matches!(r.review(&sid("A1"), Decision::Reject, &[Reason::new("blurry", "模糊")], None, "rev2", later).await, Err(ReviewError::NotPending(Status::Approved))));
-    assert!(matches!(r.review(&sid("ZZ"), Decision::Approve, &[], None, "rev1", later).await, Err(ReviewError::UnknownStudent)));
-    let s = r.review(&sid("A2"), Decision::Reject, &[Reason::new("blurry", "模糊")], Some("请重拍"), "rev1", later).await.unwrap();
+    assert!(matches!(r.review(&sid("A1"), None, Decision::Reject, &[Reason::new("blurry", "模糊")], None, "rev2", later).await, Err(ReviewError::NotPending(Status::Approved))));
+    assert!(matches!(r.review(&sid("ZZ"), None, Decision::Approve, &[], None, "rev1", later).await, Err(ReviewError::UnknownStudent)));
+    let s = r.review(&sid("A2"), None, Decision::Reject, &[Reason::new("blurry", "模糊")], Some("请重拍"), "rev1", later).await.unwrap();
     assert_eq!(s.status, Status::Rejected);
     assert_eq!(ids(r.review_queue(&all).await.unwrap()), ["A3", "B1"]);
     let c = r.counts("s1").await.unwrap();
@@ -339,7 +339,7 @@ async fn concurrent_reviews_of_one_photo_have_one_winner() {
     for i in 0..6 {
         let r = r.clone();
         let d = if i % 2 == 0 { Decision::Approve } else { Decision::Reject };
-        tasks.push(tokio::spawn(async move { r.review(&sid("A1"), d, &[Reason::new("x", "x")], None, &format!("rev{i}"), t0()).await }));
+        tasks.push(tokio::spawn(async move { r.review(&sid("A1"), None, d, &[Reason::new("x", "x")], None, &format!("rev{i}"), t0()).await }));
     }
     let mut ok = 0;
     for t in tasks {
@@ -380,7 +380,7 @@ async fn similar_photos_finds_near_hashes_and_follows_photo_changes() {
     assert_eq!(r.similar_photos(h, 4, &sid("A1")).await.unwrap(), Vec::<StudentId>::new());
 
     // A1's photo is rejected by a reviewer and replaced: its old hash no longer matches.
-    r.review(&sid("A1"), Decision::Reject, &[Reason::new("blurry", "模糊")], None, "rev", t0()).await.unwrap();
+    r.review(&sid("A1"), None, Decision::Reject, &[Reason::new("blurry", "模糊")], None, "rev", t0()).await.unwrap();
     upload(&r, "A1", "s1", "t3", t0()).await;
     assert!(r.similar_photos(h, 4, &sid("A3")).await.unwrap().is_empty());
     r.record_check(&sid("A1"), "t3", &pass(Some(h ^ 1)), t0()).await.unwrap();
@@ -393,7 +393,7 @@ async fn approved_lists_by_school_then_student() {
     for (id, school) in [("A3", "s1"), ("B1", "s2"), ("A1", "s1")] {
         upload(&r, id, school, &format!("t{id}"), t0()).await;
         r.record_check(&sid(id), &format!("t{id}"), &pass(None), t0()).await.unwrap();
-        r.review(&sid(id), Decision::Approve, &[], None, "rev", t0()).await.unwrap();
+        r.review(&sid(id), None, Decision::Approve, &[], None, "rev", t0()).await.unwrap();
     }
     let ids = |v: Vec<Student>| v.into_iter().map(|s| s.student_id.to_string()).collect::<Vec<_>>();
     assert_eq!(ids(r.approved(None).await.unwrap()), ["A1", "A3", "B1"]);

@@ -48,6 +48,7 @@ macro_rules! contract_tests {
             record_check_ignores_stale_tickets,
             review_only_from_pending,
             review_sets_status_reasons_and_time,
+            review_of_a_replaced_photo_is_refused,
             review_queue_oldest_first_with_filters,
             approved_listing,
             stuck_uploads_lists_old_uploaded,

@@ -254,6 +254,14 @@ pub struct Student {
     pub photo_hash: Option<u64>,
 }
 
+impl Student {
+    /// Which upload the current photo is (its ticket id): what a reviewer's decision names, so a
+    /// decision made on one photo never lands on its replacement.
+    pub fn photo_id(&self) -> Option<String> {
+        self.photo_key.as_deref().and_then(ObjectKey::parse).map(|k| k.ticket_id)
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counts {
     pub not_uploaded: u32,

@@ -86,6 +86,9 @@ pub enum ReviewError {
     UnknownStudent,
     #[error("student is not pending review")]
     NotPending(Status),
+    /// The decision named a photo that has since been replaced (rejected, then uploaded again).
+    #[error("the photo under review was replaced")]
+    PhotoChanged,
     #[error(transparent)]
     Backend(#[from] BackendError),
 }
@@ -188,7 +191,9 @@ pub trait Records: Send + Sync + 'static {
     // Review
     /// `pending_review` students, oldest upload first.
     async fn review_queue(&self, filter: &QueueFilter) -> Result<Vec<Student>, BackendError>;
-    async fn review(&self, student_id: &StudentId, decision: Decision, reasons: &[Reason], note: Option<&str>, reviewer: &str, now: DateTime<Utc>) -> Result<Student, ReviewError>;
+    /// Decides a `pending_review` photo. With `photo_id`, only if the current photo is that
+    /// upload (`Student::photo_id`), checked in the same atomic step as the status.
+    async fn review(&self, student_id: &StudentId, photo_id: Option<&str>, decision: Decision, reasons: &[Reason], note: Option<&str>, reviewer: &str, now: DateTime<Utc>) -> Result<Student, ReviewError>;
     /// Approved students, of one school or all, ordered by school then student id.
     async fn approved(&self, school_id: Option<&str>) -> Result<Vec<Student>, BackendError>;
     async fn audit_trail(&self, student_id: &StudentId) -> Result<Vec<AuditEvent>, BackendError>;

@@ -284,3 +284,69 @@ async fn bad_input_gets_a_clear_error_and_writes_nothing() {
     assert_eq!(v["status"], "rejected");
     assert_eq!(v["reasons"][0]["code"], "not_jpeg");
 }
+
+#[tokio::test]
+async fn a_stale_review_racing_a_reupload_never_decides_the_new_photo() {
+    let app = App::spawn().await;
+    let bureau = app.bureau().await;
+    app.open_campaign(&bureau).await;
+    let school = app.school(&bureau, "八中", "senior", "V", 20).await;
+    for id in &school.ids {
+        assert_eq!(app.upload(&school.token, id, good_photo()).await, StatusCode::OK);
+    }
+    for id in &school.ids {
+        assert_eq!(app.settled(&school.token, id).await["status"], "pending_review");
+    }
+    app.post(&bureau, "/api/admin/reviewers", json!({"username": "reva", "password": "review111"})).await;
+    let reviewer_a = app.token("reva", "review111").await;
+    // Reviewer A opens the queue and looks at every photo...
+    let queue: Value = app.get(&reviewer_a, "/api/review/queue?limit=200").await.json().await.unwrap();
+    let seen: Vec<(String, String)> = queue["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| school.ids.contains(&i["student_id"].as_str().unwrap().to_owned()))
+        .map(|i| (i["student_id"].as_str().unwrap().to_owned(), i["photo_id"].as_str().expect("queue items name their photo").to_owned()))
+        .collect();
+    assert_eq!(seen.len(), 20);
+    // ...while the bureau rejects them all (a second reviewer, faster).
+    for (id, photo) in &seen {
+        let r = app.post(&bureau, &format!("/api/review/{id}"), json!({"decision": "reject", "reasons": ["background_not_white"], "photo_id": photo})).await;
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    // Now every school re-upload races reviewer A's approval of the photo A saw.
+    let races = seen.iter().map(|(id, photo)| {
+        let (app, token, reviewer_a) = (&app, &school.token, &reviewer_a);
+        async move {
+            let path = format!("/api/review/{id}");
+            let (upload, review) = tokio::join!(
+                app.upload(token, id, good_photo_2()),
+                app.post(reviewer_a, &path, json!({"decision": "approve", "photo_id": photo})),
+            );
+            (id.clone(), upload, error_code(review).await)
+        }
+    });
+    for (id, upload, (status, code)) in futures_util::future::join_all(races).await {
+        assert_eq!(upload, StatusCode::OK, "{id}: the re-upload of a rejected photo is accepted");
+        assert_eq!(status, StatusCode::CONFLICT, "{id}: the stale approval must be refused");
+        assert!(code == "not_pending" || code == "photo_changed", "{id}: {code}");
+    }
+    for (id, old) in &seen {
+        let v = app.settled(&school.token, id).await;
+        assert_eq!(v["status"], "pending_review", "{id}: the new photo waits for a review of its own: {v}");
+        assert_ne!(v["photo_id"].as_str(), Some(old.as_str()));
+        let bytes = app.client.get(v["photo_url"].as_str().unwrap()).send().await.unwrap().bytes().await.unwrap().to_vec();
+        assert_eq!(bytes, good_photo_2(), "{id}: the stored photo is the new upload");
+        // The audit trail is one unbroken chain of statuses.
+        let trail: Value = app.get(&bureau, &format!("/api/admin/students/{id}/audit")).await.json().await.unwrap();
+        let steps: Vec<(&str, &str)> = trail["events"].as_array().unwrap().iter().map(|e| (e["from"].as_str().unwrap(), e["to"].as_str().unwrap())).collect();
+        assert!(steps.windows(2).all(|w| w[0].1 == w[1].0), "{id}: {steps:?}");
+        assert!(!steps.iter().any(|(_, to)| *to == "approved"), "{id}: nothing was approved: {steps:?}");
+        // Reviewer A's page, still showing the old photo, tries again now that the new one is
+        // pending: the decision names the old photo and is refused.
+        let r = app.post(&reviewer_a, &format!("/api/review/{id}"), json!({"decision": "approve", "photo_id": old})).await;
+        assert_eq!(error_code(r).await, (StatusCode::CONFLICT, "photo_changed".into()), "{id}");
+        let r = app.post(&reviewer_a, &format!("/api/review/{id}"), json!({"decision": "approve", "photo_id": v["photo_id"]})).await;
+        assert_eq!(r.status(), StatusCode::OK, "{id}: a decision on the photo shown is taken");
+    }
+}

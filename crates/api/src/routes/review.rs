@@ -50,6 +50,7 @@ async fn queue(State(state): State<AppState>, _s: ReviewerSession, Query(q): Que
             "district": school.map(|x| x.district.as_str()),
             "stage": school.map(|x| x.stage.as_str()),
             "photo_url": photo_url(&state, &s).await?,
+            "photo_id": s.photo_id(),
             "findings": s.reasons,
             "uploaded_at": s.uploaded_at,
         }));
@@ -69,6 +70,9 @@ struct DecisionBody {
     #[serde(default)]
     reasons: Vec<String>,
     note: Option<String>,
+    /// The photo the reviewer looked at (`photo_id` of the queue item): the decision is refused
+    /// if the teacher has replaced it since.
+    photo_id: Option<String>,
 }
 
 async fn decide(
@@ -93,13 +97,14 @@ async fn decide(
     }
     let student = state
         .records
-        .review(&id, body.decision, &reasons, note.as_deref(), &session.username, state.clock.now())
+        .review(&id, body.photo_id.as_deref(), body.decision, &reasons, note.as_deref(), &session.username, state.clock.now())
         .await
         .map_err(|e| match e {
             ReviewError::UnknownStudent => ApiError::not_found("unknown_student", "没有这个学籍副号"),
             ReviewError::NotPending(status) => {
                 ApiError::conflict("not_pending", format!("该照片当前状态为“{}”，不在待审核队列中", status.label()))
             }
+            ReviewError::PhotoChanged => ApiError::conflict("photo_changed", "学校已重新上传了这名学生的照片，请查看新照片后再审核"),
             ReviewError::Backend(e) => e.into(),
         })?;
     Ok(axum::Json(student_view(&state, student).await?))

@@ -618,10 +618,15 @@ impl Records for DynamoRecords {
         Ok(found.into_iter().map(|s| s.student).collect())
     }
 
-    async fn review(&self, student_id: &StudentId, decision: Decision, reasons: &[Reason], note: Option<&str>, reviewer: &str, now: DateTime<Utc>) -> Result<Student, ReviewError> {
+    async fn review(&self, student_id: &StudentId, photo_id: Option<&str>, decision: Decision, reasons: &[Reason], note: Option<&str>, reviewer: &str, now: DateTime<Utc>) -> Result<Student, ReviewError> {
         for attempt in 0..MAX_ATTEMPTS {
             let Some(before) = self.get_student(student_id).await? else { return Err(ReviewError::UnknownStudent) };
             let b = &before.student;
+            // Read and write are tied by the item's version (put_student's condition): a photo
+            // replaced in between makes the transaction fail and this check run again.
+            if photo_id.is_some() && b.photo_id().as_deref() != photo_id {
+                return Err(ReviewError::PhotoChanged);
+            }
             if b.status != Status::PendingReview {
                 return Err(ReviewError::NotPending(b.status));
             }

@@ -10,24 +10,24 @@ pub async fn review_only_from_pending(fx: &Fixture) {
     let a = school_with(r, &u, 1, &u.district(1), &[(1, "1班"), (2, "1班"), (3, "1班"), (4, "1班")]).await;
     upload(r, &a.school_id, &u.student(2), &u.ticket(2), at_min(0)).await;
     pending(r, &a.school_id, &u.student(3), &u.ticket(3), at_min(0), u.hash()).await;
-    r.review(&u.student(3), Decision::Approve, &[], None, "rev1", at_min(5)).await.expect("approve");
+    r.review(&u.student(3), None, Decision::Approve, &[], None, "rev1", at_min(5)).await.expect("approve");
     upload(r, &a.school_id, &u.student(4), &u.ticket(4), at_min(0)).await;
     decide(r, &u.student(4), &u.ticket(4), &failed(None, &[("blurry", "模糊")]), at_min(1)).await;
     for (k, status) in [(1, Status::NotUploaded), (2, Status::Uploaded), (3, Status::Approved), (4, Status::Rejected)] {
         for decision in [Decision::Approve, Decision::Reject] {
             let before = must_student(r, &u.student(k)).await;
-            match r.review(&u.student(k), decision, &[Reason::new("background", "背景")], None, "rev2", at_min(9)).await {
+            match r.review(&u.student(k), None, decision, &[Reason::new("background", "背景")], None, "rev2", at_min(9)).await {
                 Err(ReviewError::NotPending(s)) => assert_eq!(s, status),
                 other => panic!("reviewing a {status:?} student must fail NotPending, got {other:?}"),
             }
             assert_eq!(must_student(r, &u.student(k)).await, before, "a refused review changes nothing");
         }
     }
-    assert!(matches!(r.review(&u.student(99), Decision::Approve, &[], None, "rev", at_min(9)).await, Err(ReviewError::UnknownStudent)));
+    assert!(matches!(r.review(&u.student(99), None, Decision::Approve, &[], None, "rev", at_min(9)).await, Err(ReviewError::UnknownStudent)));
     // A second reviewer racing the first: the decision is made once.
     pending(r, &a.school_id, &u.student(1), &u.ticket(1), at_min(1), u.hash() ^ 3).await;
-    let first = r.review(&u.student(1), Decision::Approve, &[], None, "rev1", at_min(10)).await;
-    let second = r.review(&u.student(1), Decision::Reject, &[Reason::new("glasses", "眼镜")], None, "rev2", at_min(10)).await;
+    let first = r.review(&u.student(1), None, Decision::Approve, &[], None, "rev1", at_min(10)).await;
+    let second = r.review(&u.student(1), None, Decision::Reject, &[Reason::new("glasses", "眼镜")], None, "rev2", at_min(10)).await;
     assert!(first.is_ok());
     assert!(matches!(second, Err(ReviewError::NotPending(Status::Approved))), "the second decision is refused: {second:?}");
 }
@@ -37,7 +37,7 @@ pub async fn review_sets_status_reasons_and_time(fx: &Fixture) {
     let u = Uniq::new();
     let a = school_with(r, &u, 1, &u.district(1), &[(1, "1班"), (2, "1班")]).await;
     let p1 = pending(r, &a.school_id, &u.student(1), &u.ticket(1), at_min(0), u.hash()).await;
-    let approved = r.review(&u.student(1), Decision::Approve, &[], Some("清晰"), "rev1", at_min(7)).await.expect("approve");
+    let approved = r.review(&u.student(1), None, Decision::Approve, &[], Some("清晰"), "rev1", at_min(7)).await.expect("approve");
     assert_eq!(approved.status, Status::Approved);
     assert_eq!(approved.reviewed_at, Some(at_min(7)));
     assert!(approved.reasons.is_empty());
@@ -48,7 +48,7 @@ pub async fn review_sets_status_reasons_and_time(fx: &Fixture) {
     upload(r, &a.school_id, &u.student(2), &u.ticket(2), at_min(0)).await;
     decide(r, &u.student(2), &u.ticket(2), &passed(u.hash() ^ 0xf0f0, &[("phone_photo", "疑似翻拍")]), at_min(1)).await;
     let reasons = vec![Reason::new("background", "背景不是纯色"), Reason::new("glasses", "眼镜反光")];
-    let rejected = r.review(&u.student(2), Decision::Reject, &reasons, Some("请重拍"), "rev2", at_min(8)).await.expect("reject");
+    let rejected = r.review(&u.student(2), None, Decision::Reject, &reasons, Some("请重拍"), "rev2", at_min(8)).await.expect("reject");
     assert_eq!(rejected.status, Status::Rejected);
     assert_eq!(rejected.reasons, reasons);
     assert_eq!(rejected.reviewed_at, Some(at_min(8)));
@@ -75,7 +75,7 @@ pub async fn review_queue_oldest_first_with_filters(fx: &Fixture) {
     upload(r, &a.school_id, &u.student(2), &u.ticket(2), at_min(0)).await;
     upload(r, &a.school_id, &u.student(4), &u.ticket(4), at_min(0)).await;
     decide(r, &u.student(4), &u.ticket(4), &failed(None, &[("blurry", "模糊")]), at_min(0)).await;
-    r.review(&u.student(5), Decision::Approve, &[], None, "rev", at_min(30)).await.expect("approve");
+    r.review(&u.student(5), None, Decision::Approve, &[], None, "rev", at_min(30)).await.expect("approve");
 
     let q = |district: Option<&str>, school: Option<&str>, limit: u32| QueueFilter { district: district.map(Into::into), school_id: school.map(Into::into), limit };
     let all = mine(&u, ids(r.review_queue(&q(None, None, 0)).await.expect("queue")));
@@ -89,7 +89,7 @@ pub async fn review_queue_oldest_first_with_filters(fx: &Fixture) {
     let first = r.review_queue(&q(None, Some(&a.school_id), 1)).await.expect("queue");
     assert_eq!(first.first().map(|s| (s.status, s.uploaded_at)), Some((Status::PendingReview, Some(at_min(1)))));
     // Deciding removes from the queue.
-    r.review(&u.student(3), Decision::Reject, &[Reason::new("glasses", "眼镜")], None, "rev", at_min(31)).await.expect("reject");
+    r.review(&u.student(3), None, Decision::Reject, &[Reason::new("glasses", "眼镜")], None, "rev", at_min(31)).await.expect("reject");
     assert_eq!(ids(r.review_queue(&q(Some(&d1), None, 1)).await.expect("queue")), vec![u.student(12)]);
 }
 
@@ -103,9 +103,9 @@ pub async fn approved_listing(fx: &Fixture) {
         pending(r, &school.school_id, &u.student(k), &u.ticket(k), at_min(i64::from(k)), h ^ (u64::from(k) << 30)).await;
     }
     for k in [4, 1, 12, 11] {
-        r.review(&u.student(k), Decision::Approve, &[], None, "rev", at_min(40)).await.expect("approve");
+        r.review(&u.student(k), None, Decision::Approve, &[], None, "rev", at_min(40)).await.expect("approve");
     }
-    r.review(&u.student(2), Decision::Reject, &[Reason::new("background", "背景")], None, "rev", at_min(40)).await.expect("reject");
+    r.review(&u.student(2), None, Decision::Reject, &[Reason::new("background", "背景")], None, "rev", at_min(40)).await.expect("reject");
     let of_a = r.approved(Some(&a.school_id)).await.expect("approved");
     assert_eq!(ids(of_a.clone()), vec![u.student(1), u.student(4)], "one school's approved, by id");
     assert!(of_a.iter().all(|s| s.status == Status::Approved && s.photo_key.is_some()));
@@ -123,7 +123,7 @@ pub async fn audit_trail_of_a_full_journey(fx: &Fixture) {
     // Upload, pass with a flag, reviewer rejects with a note.
     upload(r, &a.school_id, &id, &u.ticket(1), at_min(1)).await;
     decide(r, &id, &u.ticket(1), &passed(u.hash(), &[("phone_photo", "疑似翻拍")]), at_min(2)).await;
-    r.review(&id, Decision::Reject, &[Reason::new("glasses", "眼镜反光")], Some("请摘掉眼镜重拍"), "reviewer7", at_min(3)).await.expect("reject");
+    r.review(&id, None, Decision::Reject, &[Reason::new("glasses", "眼镜反光")], Some("请摘掉眼镜重拍"), "reviewer7", at_min(3)).await.expect("reject");
     // Losers and duplicates leave no trace.
     r.claim_upload(&id, &stale.ticket_id, at_min(4)).await.expect("claim");
     r.record_check(&id, &u.ticket(1), &passed(u.hash(), &[]), at_min(4)).await.expect("record_check");
@@ -132,7 +132,7 @@ pub async fn audit_trail_of_a_full_journey(fx: &Fixture) {
     decide(r, &id, &u.ticket(2), &failed(None, &[("too_small", "尺寸过小"), ("not_jpeg", "格式")]), at_min(6)).await;
     upload(r, &a.school_id, &id, &u.ticket(3), at_min(7)).await;
     decide(r, &id, &u.ticket(3), &passed(u.hash() ^ 1, &[]), at_min(8)).await;
-    r.review(&id, Decision::Approve, &[], None, "reviewer8", at_min(9)).await.expect("approve");
+    r.review(&id, None, Decision::Approve, &[], None, "reviewer8", at_min(9)).await.expect("approve");
 
     let trail = r.audit_trail(&id).await.expect("audit trail");
     let got: Vec<(i64, &str, Status, Status, Vec<&str>, Option<&str>)> = trail
@@ -155,4 +155,28 @@ pub async fn audit_trail_of_a_full_journey(fx: &Fixture) {
     ];
     assert_eq!(got, expected, "every status change, in order, with actor, reasons and note");
     assert!(r.audit_trail(&u.student(99)).await.expect("audit trail").is_empty());
+}
+
+pub async fn review_of_a_replaced_photo_is_refused(fx: &Fixture) {
+    let r = fx.records();
+    let u = Uniq::new();
+    let a = school_with(r, &u, 1, &u.district(1), &[(1, "1班")]).await;
+    let id = u.student(1);
+    let first = pending(r, &a.school_id, &id, &u.ticket(1), at_min(0), u.hash()).await;
+    assert_eq!(first.photo_id().as_deref(), Some(u.ticket(1).as_str()), "photo_id is the winning upload's ticket");
+    // Reviewer A opens the photo; reviewer B rejects it; the school uploads a new one, which
+    // passes the check. A's decision, made on the first photo, must not land on the second.
+    r.review(&id, first.photo_id().as_deref(), Decision::Reject, &[Reason::new("glasses", "眼镜")], None, "revB", at_min(2)).await.expect("B rejects");
+    let second = pending(r, &a.school_id, &id, &u.ticket(2), at_min(3), u.hash() ^ 0xff).await;
+    for decision in [Decision::Approve, Decision::Reject] {
+        match r.review(&id, first.photo_id().as_deref(), decision, &[Reason::new("glasses", "眼镜")], None, "revA", at_min(4)).await {
+            Err(ReviewError::PhotoChanged) => {}
+            other => panic!("a decision on a replaced photo must fail PhotoChanged, got {other:?}"),
+        }
+    }
+    assert_eq!(must_student(r, &id).await, second, "the refused decision changed nothing");
+    let approved = r.review(&id, second.photo_id().as_deref(), Decision::Approve, &[], None, "revA", at_min(5)).await.expect("approve the new photo");
+    assert_eq!((approved.status, approved.photo_key), (Status::Approved, second.photo_key));
+    let trail = r.audit_trail(&id).await.expect("audit");
+    assert_eq!(trail.iter().filter(|e| e.actor == "revA").count(), 1, "one decision by A, on the photo A saw");
 }

@@ -207,7 +207,7 @@ pub async fn counts_follow_every_transition(fx: &Fixture) {
     upload(r, &a.school_id, &u.student(1), &u.ticket(1), at_min(0)).await;
     pending(r, &a.school_id, &u.student(2), &u.ticket(2), at_min(1), h).await;
     pending(r, &a.school_id, &u.student(3), &u.ticket(3), at_min(2), h ^ 0xff00).await;
-    r.review(&u.student(3), gradphoto_core::Decision::Approve, &[], None, "rev", at_min(10)).await.expect("approve");
+    r.review(&u.student(3), None, gradphoto_core::Decision::Approve, &[], None, "rev", at_min(10)).await.expect("approve");
     upload(r, &a.school_id, &u.student(4), &u.ticket(4), at_min(3)).await;
     decide(r, &u.student(4), &u.ticket(4), &failed(None, &[("blurry", "照片模糊")]), at_min(4)).await;
     let expected = Counts { not_uploaded: 2, uploaded: 1, pending_review: 1, approved: 1, rejected: 1 };

@@ -21,7 +21,7 @@ pub async fn tickets_only_when_upload_allowed(fx: &Fixture) {
     upload(r, &a.school_id, &u.student(2), &u.ticket(2), at_min(0)).await;
     pending(r, &a.school_id, &u.student(3), &u.ticket(3), at_min(0), u.hash()).await;
     pending(r, &a.school_id, &u.student(4), &u.ticket(4), at_min(0), u.hash() ^ 1).await;
-    r.review(&u.student(4), Decision::Approve, &[], None, "rev", at_min(5)).await.expect("approve");
+    r.review(&u.student(4), None, Decision::Approve, &[], None, "rev", at_min(5)).await.expect("approve");
     for (k, status) in [(2, Status::Uploaded), (3, Status::PendingReview), (4, Status::Approved)] {
         match r.issue_ticket(&ticket(&a.school_id, &u.student(k), &u.ticket(100 + k), at_min(10))).await {
             Err(TicketError::AlreadyUploaded(s)) => assert_eq!(s, status),
@@ -34,7 +34,7 @@ pub async fn tickets_only_when_upload_allowed(fx: &Fixture) {
     decide(r, &u.student(5), &u.ticket(5), &failed(None, &[("not_jpeg", "不是 JPEG")]), at_min(1)).await;
     let again = issue(r, &a.school_id, &u.student(5), &u.ticket(6), at_min(10)).await;
     assert_eq!(again.generation, 1, "a ticket after a rejection carries the new generation");
-    r.review(&u.student(3), Decision::Reject, &[Reason::new("background", "背景不合格")], None, "rev", at_min(11)).await.expect("reject");
+    r.review(&u.student(3), None, Decision::Reject, &[Reason::new("background", "背景不合格")], None, "rev", at_min(11)).await.expect("reject");
     assert_eq!(issue(r, &a.school_id, &u.student(3), &u.ticket(7), at_min(12)).await.generation, 1);
 
     assert!(matches!(r.issue_ticket(&ticket(&a.school_id, &u.student(88), &u.ticket(8), at_min(0))).await, Err(TicketError::UnknownStudent)));
@@ -126,7 +126,7 @@ pub async fn claim_old_generation_after_rejection_loses(fx: &Fixture) {
     let stale = issue(r, &a.school_id, &id, &u.ticket(2), at_min(0)).await;
     assert!(matches!(r.claim_upload(&id, &t1.ticket_id, at_min(1)).await.expect("claim"), Claim::Won(_)));
     decide(r, &id, &t1.ticket_id, &passed(u.hash(), &[]), at_min(2)).await;
-    r.review(&id, Decision::Reject, &[Reason::new("glasses", "佩戴眼镜反光")], None, "rev", at_min(3)).await.expect("reject");
+    r.review(&id, None, Decision::Reject, &[Reason::new("glasses", "佩戴眼镜反光")], None, "rev", at_min(3)).await.expect("reject");
     // The student may upload again, but the old tab's ticket is of a past generation.
     match r.claim_upload(&id, &stale.ticket_id, at_min(4)).await.expect("claim") {
         Claim::Lost(ClaimLost::Superseded) => {}
@@ -330,7 +330,7 @@ pub async fn similar_photos_by_hamming_distance(fx: &Fixture) {
 
     // A rejected photo keeps its hash (a re-sent copy is still a duplicate); a new upload
     // drops the old photo's hash until the new one is checked.
-    r.review(&u.student(2), Decision::Reject, &[Reason::new("background", "背景")], None, "rev", at_min(30)).await.expect("reject");
+    r.review(&u.student(2), None, Decision::Reject, &[Reason::new("background", "背景")], None, "rev", at_min(30)).await.expect("reject");
     assert!(near(0).await.contains(&u.student(2)));
     upload(r, &a.school_id, &u.student(2), &u.ticket(20), at_min(31)).await;
     assert_eq!(near(4).await, vec![u.student(3), u.student(4)], "a re-uploaded student's old hash is gone");

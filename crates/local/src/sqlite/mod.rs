@@ -291,7 +291,7 @@ mod tests {
             let outcome = CheckOutcome { rejections: if reject { vec![Reason::new("x", "x")] } else { vec![] }, flags: vec![], photo_hash: Some(u64::from(i)) };
             db.record_check(&id, &t.ticket_id, &outcome, now).await.unwrap();
             if i % 5 == 3 {
-                db.review(&id, Decision::Approve, &[], None, "r", now).await.unwrap();
+                db.review(&id, None, Decision::Approve, &[], None, "r", now).await.unwrap();
             }
         }
         let recount: Vec<(String, String, i64)> = db

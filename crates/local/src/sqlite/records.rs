@@ -509,10 +509,14 @@ impl Records for SqliteRecords {
         self.read(move |c| Ok(query_students(c, &sql, args)?)).await
     }
 
-    async fn review(&self, student_id: &StudentId, decision: Decision, reasons: &[Reason], note: Option<&str>, reviewer: &str, now: DateTime<Utc>) -> Result<Student, ReviewError> {
+    async fn review(&self, student_id: &StudentId, photo_id: Option<&str>, decision: Decision, reasons: &[Reason], note: Option<&str>, reviewer: &str, now: DateTime<Utc>) -> Result<Student, ReviewError> {
         let (student_id, reasons, note, reviewer) = (student_id.clone(), reasons.to_vec(), note.map(str::to_owned), reviewer.to_owned());
+        let photo_id = photo_id.map(str::to_owned);
         self.write(move |tx| {
             let Some(before) = get_student(tx, student_id.as_str())? else { return Err(Fail::Rule(ReviewError::UnknownStudent)) };
+            if photo_id.is_some() && before.photo_id() != photo_id {
+                return Err(Fail::Rule(ReviewError::PhotoChanged));
+            }
             if before.status != Status::PendingReview {
                 return Err(Fail::Rule(ReviewError::NotPending(before.status)));
             }
