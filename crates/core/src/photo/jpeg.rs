@@ -52,8 +52,15 @@ pub struct Header<'a> {
     pub complete: bool,
 }
 
+/// More scans than any camera, phone or editor writes (progressive files have about 10; libjpeg
+/// warns past 1000). A flood of empty scans would otherwise reach the decoder, which needs
+/// ~20 ms to refuse a 1 MiB one.
+pub const MAX_SCANS: usize = 100;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum HeaderError {
+    #[error("more than {MAX_SCANS} scans")]
+    TooManyScans,
     #[error("file ends inside the headers")]
     Truncated,
     #[error("no frame header (SOF) before the image data")]
@@ -71,6 +78,7 @@ fn be16(b: &[u8], at: usize) -> Option<u16> {
 pub fn parse(bytes: &[u8]) -> Result<Header<'_>, HeaderError> {
     let mut h = Header { width: 0, height: 0, components: 0, progressive: false, jfif: None, exif: None, complete: false };
     let mut have_frame = false;
+    let mut scans = 0;
     let mut pos = 2;
     loop {
         // Fill bytes (0xFF runs) may precede a marker.
@@ -127,6 +135,10 @@ pub fn parse(bytes: &[u8]) -> Result<Header<'_>, HeaderError> {
             0xDA => {
                 if !have_frame {
                     return Err(HeaderError::NoFrame);
+                }
+                scans += 1;
+                if scans > MAX_SCANS {
+                    return Err(HeaderError::TooManyScans);
                 }
                 // Entropy-coded data: runs until a marker that is not a stuffed 0xFF00 or a
                 // restart marker.

@@ -278,6 +278,7 @@ fn header_error_text(e: jpeg::HeaderError) -> &'static str {
         jpeg::HeaderError::Truncated => "文件在文件头处被截断",
         jpeg::HeaderError::NoFrame => "缺少图像尺寸信息",
         jpeg::HeaderError::Malformed => "结构错误",
+        jpeg::HeaderError::TooManyScans => "扫描段数量异常",
     }
 }
 
