@@ -5,6 +5,7 @@ pub mod check_cmd;
 pub mod check_queue;
 pub mod demo;
 pub mod disk;
+pub mod purge_cmd;
 pub mod server;
 pub mod sqlite;
 pub mod store_http;

@@ -1,7 +1,7 @@
 use clap::{Parser, Subcommand};
 use gradphoto_core::ports::{AccountError, Records};
 use gradphoto_core::{Account, Password, Role, Stage, Username};
-use gradphoto_local::{check_cmd, demo, server};
+use gradphoto_local::{check_cmd, demo, purge_cmd, server};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -56,6 +56,19 @@ enum Command {
         #[arg(long, env = "GRADPHOTO_NEW_PASSWORD", hide_env_values = true)]
         password: String,
     },
+    /// After the campaign: delete every student's data, photo and export, and the school
+    /// accounts; keep the campaign, the schools and the bureau/reviewer accounts. Stop the
+    /// server first. Without --yes only prints what would be deleted.
+    Purge {
+        #[arg(long, env = "GRADPHOTO_DATA", default_value = "data")]
+        data: PathBuf,
+        /// Really delete (otherwise a dry run).
+        #[arg(long)]
+        yes: bool,
+        /// Purge even though the campaign has not ended yet.
+        #[arg(long)]
+        force: bool,
+    },
     /// Check photos as the server would; one JSON line per file, exit 1 if any fails.
     Check {
         #[arg(long, default_value = "senior", value_parser = ["primary", "junior", "senior"])]
@@ -90,6 +103,19 @@ async fn main() -> ExitCode {
         Command::Check { stage, files } => {
             let stage = Stage::parse(&stage).unwrap_or(Stage::Senior);
             check_cmd::run(stage, &files)
+        }
+        Command::Purge { data, yes, force } => {
+            init_tracing();
+            match purge_cmd::run(&data, yes, force).await {
+                Ok(report) => {
+                    println!("{report}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("错误：{e}");
+                    ExitCode::from(2)
+                }
+            }
         }
         Command::AddUser { data, role, username, password } => {
             init_tracing();

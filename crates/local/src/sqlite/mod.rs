@@ -11,6 +11,7 @@
 //! row is part of the same commit.
 
 mod codec;
+mod purge;
 mod records;
 mod schema;
 

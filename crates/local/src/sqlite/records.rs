@@ -565,4 +565,9 @@ impl Records for SqliteRecords {
         })
         .await
     }
+
+    async fn purge_personal_data(&self) -> Result<gradphoto_core::purge::RecordsPurged, BackendError> {
+        // Not a plain `write`: the purge also scrubs the file (see sqlite/purge.rs).
+        self.purge_all().await
+    }
 }
