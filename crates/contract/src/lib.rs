@@ -12,7 +12,9 @@
 //! which expands to one `#[tokio::test]` per case (the calling crate needs `tokio` with the
 //! `macros` and `rt-multi-thread` features among its dev-dependencies). Every case makes its
 //! own unique ids ([`Uniq`]), so cases may also share one backend (one DynamoDB table, one
-//! bucket) and run in parallel; fixtures may still give each case fresh state.
+//! bucket) and run in parallel; fixtures may still give each case fresh state. The exception is
+//! `purge_removes_every_personal_record_and_object`, which empties its backend: both fixtures
+//! give every case a fresh one.
 //!
 //! Times are fixed instants passed to the ports (never the wall clock), except presigned URLs'
 //! expiry, which real stores compare with their own clock.
@@ -59,6 +61,7 @@ macro_rules! contract_tests {
             store_list_by_prefix,
             store_presigns_put_and_get,
             store_put_file_and_download_link,
+            purge_removes_every_personal_record_and_object,
         );
     };
     (@cases $fixture:expr; $($case:ident),* $(,)?) => {

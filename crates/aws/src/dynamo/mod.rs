@@ -8,6 +8,7 @@
 //! so progress counts never drift from the students.
 
 mod items;
+mod purge;
 mod records;
 pub mod tx;
 

@@ -674,6 +674,10 @@ impl Records for DynamoRecords {
         let items = self.query(Query { index: None, cond, filter: None, forward: true, limit: 0 }).await?;
         items.into_iter().map(audit_from).collect()
     }
+
+    async fn purge_personal_data(&self) -> Result<gradphoto_core::purge::RecordsPurged, BackendError> {
+        self.purge_all().await
+    }
 }
 
 /// Stage order for listings: primary, junior, senior (the order of schooling).

@@ -1,11 +1,13 @@
 //! The contract cases, one `pub async fn name(fx: &Fixture)` each. Keep the list in
 //! `contract_tests!` (lib.rs) in step with these.
 
+mod purge;
 mod review;
 mod setup;
 mod store;
 mod uploads;
 
+pub use purge::*;
 pub use review::*;
 pub use setup::*;
 pub use store::*;
