@@ -8,6 +8,7 @@
 use clap::{Parser, Subcommand};
 use gradphoto_aws::{Adapters, Settings, schema};
 use gradphoto_core::ports::{AccountError, Records};
+use gradphoto_core::purge;
 use gradphoto_core::upload::{InlineChecker, process_landed};
 use gradphoto_core::{Account, Password, Role, Username};
 use std::process::ExitCode;
@@ -34,6 +35,28 @@ enum Command {
     /// Creates the table and bucket (moto/LocalStack without CloudFormation; never on AWS,
     /// where template.yaml owns them).
     CreateResources,
+    /// The bureau's ZIP of approved photos with manifest.csv, written to a local file: for a
+    /// city-wide export, which does not fit one API request (no photo limit here).
+    Export {
+        /// One school only; all schools without it.
+        #[arg(long)]
+        school: Option<String>,
+        #[arg(long)]
+        out: std::path::PathBuf,
+        #[arg(long, default_value_t = 1_048_576)]
+        max_photo_bytes: u64,
+    },
+    /// After the campaign: delete every student's data, photo and export and the school
+    /// accounts from the table and the bucket; keep the campaign, the schools and the
+    /// bureau/reviewer accounts. Without --yes only prints what would be deleted.
+    Purge {
+        /// Really delete (otherwise a dry run).
+        #[arg(long)]
+        yes: bool,
+        /// Purge even though the campaign has not ended yet.
+        #[arg(long)]
+        force: bool,
+    },
     /// Re-runs the check for students stuck in `uploaded` (a lost S3 notification).
     Sweep {
         #[arg(long, default_value_t = 10)]
@@ -66,6 +89,27 @@ async fn run(cli: Cli) -> Result<String, String> {
             schema::create_table(a.records.client(), &settings.table).await.map_err(|e| e.to_string())?;
             schema::create_bucket(a.store.client(), &settings.bucket).await.map_err(|e| e.to_string())?;
             Ok(format!("created table {} and bucket {}", settings.table, settings.bucket))
+        }
+        Command::Export { school, out, max_photo_bytes } => {
+            let zip = gradphoto_api::export::build(&a.records, &a.store, max_photo_bytes, school.as_deref(), None, chrono::Utc::now())
+                .await
+                .map_err(|e| e.to_string())?;
+            // Copied, not renamed: the temporary file may be on another file system.
+            std::fs::copy(zip.file.path(), &out).map_err(|e| format!("写入 {} 失败：{e}", out.display()))?;
+            Ok(format!("已导出 {} 张照片到 {}（{} 字节）", zip.photos, out.display(), zip.bytes))
+        }
+        Command::Purge { yes, force } => {
+            let now = chrono::Utc::now();
+            if !yes {
+                let plan = purge::plan(&a.records, &a.store, now).await.map_err(|e| e.to_string())?;
+                let mut out = plan.describe();
+                if let Err(refused) = purge::may_purge(&plan, force) {
+                    out += &format!("\n注意：{refused}");
+                }
+                return Ok(out);
+            }
+            let done = purge::purge(&a.records, &a.store, now, force).await.map_err(|e| e.to_string())?;
+            Ok(done.describe())
         }
         Command::Sweep { older_than_mins, max_photo_bytes } => {
             let now = chrono::Utc::now();
