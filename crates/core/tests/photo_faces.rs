@@ -1,6 +1,9 @@
-//! Face detection and head geometry on the real-face corpus (`tests/corpus/`, built by
-//! `make_corpus.py` from scikit-image's public-domain NASA astronaut portrait). Each photo
-//! must trip exactly the listed codes at the listed stage.
+//! Face detection and head geometry on the real-face corpus (`tests/corpus/`): two real people,
+//! built by `make_corpus.py` (scikit-image's public-domain NASA astronaut portrait) and
+//! `make_corpus_hopper.py` (matplotlib's public-domain US Navy portrait of Grace Hopper). Each
+//! photo must trip exactly the listed codes at the listed stage — except the `KNOWN_MISSES`,
+//! labelled with the truth, which the checker gets wrong today and which count against its
+//! precision/recall.
 //!
 //! `precision_recall_per_code` prints the per-code table that docs/photo-checks.md quotes:
 //!     cargo test -p gradphoto-core --test photo_faces -- --nocapture precision_recall
@@ -38,6 +41,43 @@ const LABELS: &[(&str, &[Stage], &[&str])] = &[
     ("astronaut_blue_background.jpg", &ALL, &["background_not_white"]),
     ("astronaut_pale_blue_background.jpg", &ALL, &["background_not_white"]),
     ("astronaut_shadowed_corner.jpg", &ALL, &["background_not_white"]),
+    // The second person: older, glasses, a dark cap and uniform.
+    ("hopper_valid.jpg", &ALL, &[]),
+    ("hopper_mirrored.jpg", &ALL, &[]),
+    ("hopper_warm_white.jpg", &ALL, &[]),
+    ("hopper_head_too_large.jpg", &ALL, &["head_too_large"]),
+    ("hopper_off_centre.jpg", &ALL, &["off_centre"]),
+    ("hopper_blurry.jpg", &ALL, &["blurry"]),
+    ("hopper_too_dark.jpg", &ALL, &["too_dark"]),
+];
+
+/// Photos the checker judges wrongly today, labelled with the truth. Each is asserted to still
+/// be wrong (so a fix shows up as a failing test that says: move it to `LABELS`).
+const KNOWN_MISSES: &[(&str, &[Stage], &[&str], &str)] = &[
+    (
+        "hopper_original_backdrop.jpg",
+        &[Stage::Senior],
+        &["background_not_white"],
+        "also head_cropped: the head's sides are found by scanning out from the face until the backdrop colour of the top corners; her backdrop is a flag on one side and blue on the other, so the scan runs to both edges (and background_not_white is then reported because no backdrop pixel is left to measure)",
+    ),
+    (
+        "two_people_large_pair.jpg",
+        &[Stage::Senior],
+        &["multiple_faces"],
+        "both faces are found, but the two heads' exclusions cover the whole background band, and a band with no visible pixel fails as background_not_white (kept on purpose: with the heads' sides measured wrongly on a coloured backdrop, an empty band is the only sign of it, see hopper_original_backdrop)",
+    ),
+    (
+        "two_people_side_by_side.jpg",
+        &[Stage::Senior],
+        &["multiple_faces"],
+        "the fast pass finds Hopper's face (>= 90 px) and is trusted, but cannot see faces under ~100 px, so the astronaut beside her is missed; the photo is still rejected (off_centre, background)",
+    ),
+    (
+        "two_people_one_small.jpg",
+        &[Stage::Senior],
+        &["multiple_faces"],
+        "a ~45 px face in a corner is below both passes' smallest face (~80 px at full scan); the extra person reads as head_cropped of the main one",
+    ),
 ];
 
 fn read(name: &str) -> Vec<u8> {
@@ -60,6 +100,13 @@ fn run_all() -> Vec<(String, Stage, BTreeSet<String>, BTreeSet<String>)> {
             out.push((file.to_string(), stage, set(want), set(&r.codes())));
         }
     }
+    for (file, stages, want, _) in KNOWN_MISSES {
+        let bytes = read(file);
+        for &stage in *stages {
+            let r = photo::check(&bytes, stage, &rules);
+            out.push((file.to_string(), stage, set(want), set(&r.codes())));
+        }
+    }
     // The drawn portrait is not a face.
     let drawn = common::encode(&common::portrait(common::Look::default()), &common::Enc::default());
     let r = photo::check(&drawn, Stage::Senior, &rules);
@@ -69,12 +116,25 @@ fn run_all() -> Vec<(String, Stage, BTreeSet<String>, BTreeSet<String>)> {
 
 #[test]
 fn every_real_face_photo_trips_exactly_its_codes() {
+    let misses: BTreeSet<&str> = KNOWN_MISSES.iter().map(|m| m.0).collect();
     let bad: Vec<String> = run_all()
         .into_iter()
-        .filter(|(_, _, want, got)| want != got)
+        .filter(|(name, _, want, got)| want != got && !misses.contains(name.as_str()))
         .map(|(name, stage, want, got)| format!("{name} @ {}: want {want:?}, got {got:?}", stage.as_str()))
         .collect();
     assert!(bad.is_empty(), "{} photo(s) judged wrongly:\n{}", bad.len(), bad.join("\n"));
+}
+
+#[test]
+fn known_misses_are_still_missed() {
+    let rules = Rules::default();
+    for (file, stages, want, why) in KNOWN_MISSES {
+        for &stage in *stages {
+            let got = set(&photo::check(&read(file), stage, &rules).codes());
+            assert_ne!(got, set(want), "{file} is now judged right ({why}): move it to LABELS");
+            println!("known miss {file}: want {want:?}, got {got:?} — {why}");
+        }
+    }
 }
 
 #[test]
