@@ -142,14 +142,29 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, BackendError>
 }
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), BackendError> {
+    replace_atomic(path, |tmp| {
+        let mut f = std::fs::OpenOptions::new().write(true).create_new(true).open(tmp).map_err(|e| io_error("creating", tmp, e))?;
+        f.write_all(bytes).map_err(|e| io_error("writing", tmp, e))?;
+        f.sync_all().map_err(|e| io_error("syncing", tmp, e))
+    })
+}
+
+/// `write_atomic` for a file too large to hold in memory (an export ZIP).
+fn copy_atomic(src: &Path, dest: &Path) -> Result<(), BackendError> {
+    replace_atomic(dest, |tmp| {
+        std::fs::copy(src, tmp).map_err(|e| io_error("copying to", tmp, e))?;
+        std::fs::File::open(tmp).and_then(|f| f.sync_all()).map_err(|e| io_error("syncing", tmp, e))
+    })
+}
+
+/// Fills a temporary file in the destination's folder (`fill` must leave it synced), renames
+/// it over the destination and syncs the folder, so a reader sees the whole old object or the
+/// whole new one and a crash never leaves half a file under a key.
+fn replace_atomic(path: &Path, fill: impl FnOnce(&Path) -> Result<(), BackendError>) -> Result<(), BackendError> {
     let dir = path.parent().ok_or_else(|| BackendError::new("object path without a folder"))?;
     std::fs::create_dir_all(dir).map_err(|e| io_error("creating", dir, e))?;
     let tmp = dir.join(format!(".tmp-{:016x}", rand::random::<u64>()));
-    let result = (|| {
-        let mut f = std::fs::OpenOptions::new().write(true).create_new(true).open(&tmp).map_err(|e| io_error("creating", &tmp, e))?;
-        f.write_all(bytes).map_err(|e| io_error("writing", &tmp, e))?;
-        f.sync_all().map_err(|e| io_error("syncing", &tmp, e))?;
-        drop(f);
+    let result = fill(&tmp).and_then(|()| {
         std::fs::rename(&tmp, path).map_err(|e| io_error("renaming onto", path, e))?;
         // The rename is durable once the folder's entry is.
         #[cfg(unix)]
@@ -157,7 +172,7 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), BackendError> {
             let _ = d.sync_all();
         }
         Ok(())
-    })();
+    });
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
@@ -291,28 +306,6 @@ impl PhotoStore for DiskStore {
         // after their file), so the filename needs no signing and cannot inject a header.
         Ok(format!("{}&download=1", self.presign_get(key, expires_at).await?))
     }
-}
-
-/// `write_atomic` for a file too large to hold in memory: copied next to its destination,
-/// fsynced, then renamed over it.
-fn copy_atomic(src: &Path, dest: &Path) -> Result<(), BackendError> {
-    let dir = dest.parent().ok_or_else(|| BackendError::new("object path without a folder"))?;
-    std::fs::create_dir_all(dir).map_err(|e| io_error("creating", dir, e))?;
-    let tmp = dir.join(format!(".tmp-{:016x}", rand::random::<u64>()));
-    let result = (|| {
-        std::fs::copy(src, &tmp).map_err(|e| io_error("copying to", &tmp, e))?;
-        std::fs::File::open(&tmp).and_then(|f| f.sync_all()).map_err(|e| io_error("syncing", &tmp, e))?;
-        std::fs::rename(&tmp, dest).map_err(|e| io_error("renaming onto", dest, e))?;
-        #[cfg(unix)]
-        if let Ok(d) = std::fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }
 
 #[cfg(test)]

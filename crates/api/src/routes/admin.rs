@@ -174,19 +174,16 @@ impl From<ExportError> for ApiError {
     }
 }
 
+/// The export ZIP with this deployment's limits.
+async fn build_export(state: &AppState, school_id: Option<&str>, now: chrono::DateTime<chrono::Utc>) -> Result<export::ExportZip, ExportError> {
+    export::build(state.records.as_ref(), state.store.as_ref(), state.config.rules.max_bytes, school_id, state.config.export_max_photos, now).await
+}
+
 /// Approved photos as `{school_id}/{student_id}.jpg` plus `manifest.csv`, streamed in the
 /// response (the embedded server; on AWS only small schools fit API Gateway's 6 MB).
 async fn export(State(state): State<AppState>, _b: BureauSession, Query(q): Query<ExportQuery>) -> ApiResult<impl IntoResponse> {
     let school_id = q.school_id.filter(|s| !s.is_empty());
-    let zip = export::build(
-        state.records.as_ref(),
-        state.store.as_ref(),
-        state.config.rules.max_bytes,
-        school_id.as_deref(),
-        state.config.export_max_photos,
-        state.clock.now(),
-    )
-    .await?;
+    let zip = build_export(&state, school_id.as_deref(), state.clock.now()).await?;
     let len = zip.bytes;
     // The open handle keeps the data readable after the temporary path is removed.
     let file = zip.file.into_file();
@@ -219,15 +216,7 @@ async fn create_export(State(state): State<AppState>, b: BureauSession, body: By
     if let Err(e) = export::prune(state.store.as_ref(), now, chrono::Duration::from_std(state.config.export_keep).unwrap_or(chrono::Duration::days(1))).await {
         tracing::warn!(error = %e, "pruning old exports failed");
     }
-    let zip = export::build(
-        state.records.as_ref(),
-        state.store.as_ref(),
-        state.config.rules.max_bytes,
-        school_id.as_deref(),
-        state.config.export_max_photos,
-        now,
-    )
-    .await?;
+    let zip = build_export(&state, school_id.as_deref(), now).await?;
     let key = format!("{}{}", export::PREFIX, zip.name);
     state.store.put_file(&key, zip.file.path(), "application/zip").await?;
     let expires_at = now + chrono::Duration::from_std(state.config.export_link_ttl).unwrap_or(chrono::Duration::hours(1));
