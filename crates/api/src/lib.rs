@@ -62,6 +62,8 @@ pub fn finish(router: Router<AppState>, state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_response))
+        // Inside the limiter, so a request whose body times out gives its slot back.
+        .layer(tower_http::timeout::RequestBodyDeadlineLayer::new(state.config.body_timeout))
         .layer(axum::middleware::from_fn_with_state(limit, load_shed::shed))
         .with_state(state)
 }

@@ -22,6 +22,9 @@ pub struct Config {
     pub login_cooloff: Duration,
     /// Largest request body (CSV imports); photos never pass through the API.
     pub max_body_bytes: usize,
+    /// A request body must arrive within this (a 1 MiB photo at ~70 kbit/s): a stalled client
+    /// must not keep its `max_in_flight` slot forever.
+    pub body_timeout: Duration,
     pub helpdesk_phone: String,
     pub helpdesk_hours: String,
     /// Most photos one export may hold; `None` for no limit. The Lambda sets one so an export
@@ -46,6 +49,7 @@ impl Default for Config {
             login_max_failures: 5,
             login_cooloff: Duration::from_secs(15 * 60),
             max_body_bytes: 8 * 1024 * 1024,
+            body_timeout: Duration::from_secs(120),
             helpdesk_phone: "4008205307 / 8008205307".into(),
             helpdesk_hours: "每周一至周六 8:00-20:00（国定节假日除外）".into(),
             export_max_photos: None,

@@ -61,15 +61,13 @@ pub fn account_pk(username: &str) -> String {
 pub fn login_pk(username: &str) -> String {
     format!("LOGIN#{username}")
 }
-pub fn login_sk(at: DateTime<Utc>, nonce: &str) -> String {
-    format!("FAIL#{}#{nonce}", sortable_time(at))
+/// One of a username's `max` attempt slots: a conditional put on a fixed key is how DynamoDB
+/// makes "at most `max` attempts per window" atomic.
+pub fn login_slot_sk(slot: u32) -> String {
+    format!("SLOT#{slot:03}")
 }
-/// The smallest failure sk at or after `since`.
-pub fn login_sk_from(since: DateTime<Utc>) -> String {
-    format!("FAIL#{}", sortable_time(since))
-}
-/// Sorts after every failure sk ('~' is above every character of a sortable time).
-pub const LOGIN_SK_END: &str = "FAIL#~";
+/// The attribute holding a slot's attempt time (a sortable time, so `<` compares times).
+pub const LOGIN_AT: &str = "at";
 
 pub fn student_pk(student_id: &StudentId) -> String {
     format!("STUDENT#{student_id}")
@@ -147,7 +145,6 @@ mod tests {
         assert_eq!(sa, "2025-06-01T08:00:00.000000Z");
         assert_eq!(sa.len(), sb.len());
         assert!(sa < sb && sb < sc);
-        assert!(login_sk_from(c).as_str() < LOGIN_SK_END);
     }
 
     #[test]

@@ -52,6 +52,7 @@ fn ticket(student: &str, school: &str, id: &str, at: DateTime<Utc>) -> Ticket {
         generation: 99, // overwritten by issue_ticket
         issued_at: at,
         expires_at: at + Duration::minutes(15),
+        issued_by: "teacher1".into(),
     }
 }
 
@@ -157,9 +158,13 @@ async fn accounts_are_unique_and_login_failures_count_within_the_window() {
     assert!(r.account("nobody").await.unwrap().is_none());
 
     let since = t0();
-    assert_eq!(r.record_login_failure("u", since - Duration::minutes(1), since).await.unwrap(), 0, "older than the window");
-    assert_eq!(r.record_login_failure("u", since, since).await.unwrap(), 1);
-    assert_eq!(r.record_login_failure("u", since + Duration::seconds(1), since).await.unwrap(), 2);
+    // Two slots: the one taken before the window is free again inside it.
+    let early = since - Duration::minutes(1);
+    assert_eq!(r.reserve_login_attempt("u", early, early - Duration::minutes(15), 2).await.unwrap(), LoginAttempt::Reserved);
+    assert_eq!(r.login_failures("u", since).await.unwrap(), 0, "older than the window");
+    assert_eq!(r.reserve_login_attempt("u", since, since, 2).await.unwrap(), LoginAttempt::Reserved);
+    assert_eq!(r.reserve_login_attempt("u", since + Duration::seconds(1), since, 2).await.unwrap(), LoginAttempt::Reserved, "the stale slot is reused");
+    assert_eq!(r.reserve_login_attempt("u", since + Duration::seconds(2), since, 2).await.unwrap(), LoginAttempt::Refused);
     assert_eq!(r.login_failures("u", since).await.unwrap(), 2);
     assert_eq!(r.login_failures("other", since).await.unwrap(), 0);
     r.clear_login_failures("u").await.unwrap();

@@ -25,6 +25,9 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("strict_decode", |b| b.iter(|| photo::picture::decode(black_box(&bytes), 272, 354).unwrap()));
     g.bench_function("check", |b| b.iter(|| photo::check(black_box(&bytes), Stage::Senior, &rules)));
+    // Issue 2's yardstick: the deterministic rules alone, against the bare decode above.
+    let deterministic = Rules { detect_faces: false, ..Rules::default() };
+    g.bench_function("check_deterministic", |b| b.iter(|| photo::check(black_box(&bytes), Stage::Senior, &deterministic)));
     g.bench_function("check_header_bomb_60000", |b| b.iter(|| photo::check(black_box(&bomb), Stage::Senior, &rules)));
     g.finish();
 

@@ -1,7 +1,7 @@
 //! Domain newtypes: a value of these types has been validated, so the rest of the code never
 //! re-checks a student id or a stage.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -297,6 +297,14 @@ pub struct Ticket {
     pub generation: u32,
     pub issued_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    /// The account that asked for it: the audit names it as who uploaded the photo.
+    #[serde(default = "unknown_issuer")]
+    pub issued_by: String,
+}
+
+/// Tickets stored before issuers were recorded.
+fn unknown_issuer() -> String {
+    "system".to_owned()
 }
 
 impl Ticket {
@@ -375,6 +383,13 @@ impl Campaign {
         }
         if self.ends_on < self.starts_on {
             return Err(ParseError::Campaign("结束日期不能早于开始日期".into()));
+        }
+        // The window arithmetic adds days to these dates; a year near chrono's limits would make
+        // every window check fail, and no real campaign is outside this century.
+        for date in [self.starts_on, self.ends_on] {
+            if !(2000..=2100).contains(&date.year()) {
+                return Err(ParseError::Campaign(format!("日期“{date}”不在 2000–2100 年之间")));
+            }
         }
         let open = crate::window::parse_hhmm(&self.daily_open)
             .ok_or_else(|| ParseError::Campaign(format!("每日开放时间应为 HH:MM，当前为“{}”", self.daily_open)))?;

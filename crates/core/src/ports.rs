@@ -65,6 +65,15 @@ pub enum TicketError {
     Backend(#[from] BackendError),
 }
 
+/// The answer to `reserve_login_attempt`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginAttempt {
+    /// The password may be checked; a success clears the slot, a failure keeps it.
+    Reserved,
+    /// Too many recent failures: the password must not even be checked.
+    Refused,
+}
+
 /// Why a landed object did not become the student's photo.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClaimLost {
@@ -157,8 +166,12 @@ pub trait Records: Send + Sync + 'static {
     // Accounts and login throttling
     async fn create_account(&self, account: &Account) -> Result<(), AccountError>;
     async fn account(&self, username: &str) -> Result<Option<Account>, BackendError>;
-    /// Records a failed login and returns how many failures this username has since `since`.
-    async fn record_login_failure(&self, username: &str, at: DateTime<Utc>, since: DateTime<Utc>) -> Result<u32, BackendError>;
+    /// Takes one of the `max` attempt slots this username has per cool-off window, *before* its
+    /// password is checked, and counts it as a failure until `clear_login_failures`. Atomic, so a
+    /// burst of parallel guesses gets `max` tries, not one each. Refused when `max` attempts
+    /// since `since` already hold a slot.
+    async fn reserve_login_attempt(&self, username: &str, at: DateTime<Utc>, since: DateTime<Utc>, max: u32) -> Result<LoginAttempt, BackendError>;
+    /// Attempts still counted against this username since `since`.
     async fn login_failures(&self, username: &str, since: DateTime<Utc>) -> Result<u32, BackendError>;
     async fn clear_login_failures(&self, username: &str) -> Result<(), BackendError>;
 

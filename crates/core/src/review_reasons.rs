@@ -1,5 +1,10 @@
-//! The reasons a reviewer may pick when rejecting: every photo rule's code (PHOTO_RULES.md)
-//! plus what only a person can judge. The pages list them from `GET /api/review/reasons`.
+//! The reasons a reviewer may pick when rejecting: the photo rules (PHOTO_RULES.md) a person can
+//! see in a photo that reached review, plus what only a person can judge. The file-level codes
+//! (`not_jpeg`, sizes, `low_dpi`, `corrupt`, `not_colour`) are missing on purpose: such a photo
+//! is rejected by the check and never reaches a reviewer. `stretched` and `rephotographed` are
+//! the reviewer's verdicts on what the check can only flag (`possibly_stretched`,
+//! `possibly_rephotographed`). The pages list them from `GET /api/review/reasons`; a code not
+//! listed here is refused with 400 `unknown_reason`.
 
 pub const ALL: &[(&str, &str)] = &[
     ("background_not_white", "照片背景应为白色、均匀、无阴影"),

@@ -153,13 +153,26 @@ fn header_claiming_60000_by_60000_is_refused_without_decoding() {
 
 #[test]
 fn every_extreme_frame_size_is_refused_before_decoding() {
-    for (w, h) in [(65535, 65535), (0, 0), (0, 354), (272, 0), (272, 65535), (65535, 354), (273, 354), (272, 353)] {
+    for (w, h) in [(65535, 65535), (0, 0), (0, 354), (272, 0), (272, 65535), (65535, 354), (1089, 354), (272, 1417)] {
         for marker in [0xC0, 0xC1, 0xC2, 0xC3, 0xC9, 0xCA] {
             let f = jpeg(&[jfif_300(), comment(6000), sof(marker, w, h)]);
             let (codes, peak) = check(&f);
             assert_eq!(codes, ["wrong_size"], "{w}×{h} SOF{marker:02X}");
             assert!(peak < 16 * KIB, "{w}×{h}: allocated {peak} bytes");
         }
+    }
+}
+
+#[test]
+fn a_modest_wrong_size_goes_on_to_the_other_rules_and_allocates_at_most_one_frame() {
+    // Up to 4× the size is decoded to report every fault; these frames have no scan data, so
+    // the decode fails, and at most one frame's pixels were ever allocated.
+    for (w, h) in [(273, 354), (272, 353), (1088, 1416)] {
+        let f = jpeg(&[jfif_300(), comment(6000), sof(0xC0, w, h)]);
+        let (codes, peak) = check(&f);
+        assert_eq!(codes, ["wrong_size", "corrupt"], "{w}×{h}");
+        let frame = w as usize * h as usize * 3;
+        assert!(peak < frame + 64 * KIB, "{w}×{h}: allocated {peak} bytes for a {frame}-byte frame");
     }
 }
 

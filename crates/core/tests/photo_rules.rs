@@ -26,6 +26,28 @@ fn base() -> image::RgbImage {
     image::load_from_memory(include_bytes!("corpus/astronaut_valid.jpg")).expect("fixture decodes").to_rgb8()
 }
 
+const WHITE: [u8; 3] = [250, 250, 250];
+const BLUE: [u8; 3] = [120, 170, 230];
+
+/// The picture centred on a 300×400 canvas of `fill` (a photo not cropped to size).
+fn padded(img: &image::RgbImage, fill: [u8; 3]) -> image::RgbImage {
+    let mut out = image::RgbImage::from_pixel(300, 400, image::Rgb(fill));
+    image::imageops::overlay(&mut out, img, i64::from((300 - img.width()) / 2), i64::from((400 - img.height()) / 2));
+    out
+}
+
+/// The picture with its near-white (backdrop) pixels painted `colour`.
+fn whites_to(img: &image::RgbImage, colour: [u8; 3]) -> image::RgbImage {
+    let mut out = img.clone();
+    for p in out.pixels_mut() {
+        let (lo, hi) = (p.0.iter().min().copied().unwrap_or(0), p.0.iter().max().copied().unwrap_or(0));
+        if lo > 200 && hi - lo < 30 {
+            p.0 = colour;
+        }
+    }
+    out
+}
+
 fn valid_bytes() -> Vec<u8> {
     encode(&base(), &Enc::default())
 }
@@ -76,12 +98,16 @@ fn corpus() -> Vec<Case> {
             hard: &[],
             soft: &["phone_photo"],
         },
+        Case { name: "wrong_size", bytes: encode(&padded(&base, WHITE), &Enc::default()), hard: &["wrong_size"], soft: &[] },
+        // A modest wrong size is decoded, so every other fault is reported with it.
         Case {
-            name: "wrong_size",
-            bytes: encode(&synthetic_wrong_size, &Enc::default()),
-            hard: &["wrong_size"],
+            name: "wrong_size_blue_background",
+            bytes: encode(&padded(&whites_to(&base, BLUE), BLUE), &Enc::default()),
+            hard: &["wrong_size", "background_not_white"],
             soft: &[],
         },
+        Case { name: "wrong_size_grey", bytes: encode(&padded(&desaturated, WHITE), &Enc::default()), hard: &["wrong_size", "not_colour"], soft: &[] },
+        Case { name: "wrong_size_drawing", bytes: encode(&synthetic_wrong_size, &Enc::default()), hard: &["wrong_size", "no_face"], soft: &[] },
         Case { name: "dpi_72", bytes: encode(&base, &Enc { density: PixelDensity::dpi(72), ..Enc::default() }), hard: &["low_dpi"], soft: &[] },
         Case { name: "no_density", bytes: encode(&base, &Enc { density: no_density(), ..Enc::default() }), hard: &["low_dpi"], soft: &[] },
         Case { name: "dpi_28_per_cm", bytes: encode(&base, &Enc { density: per_cm(28), ..Enc::default() }), hard: &["low_dpi"], soft: &[] },
@@ -226,4 +252,27 @@ fn rules_deserialise_with_defaults_for_missing_fields() {
     assert_eq!(r.width, 272);
     let bytes = valid_bytes();
     assert_eq!(photo::check(&bytes, Stage::Senior, &r).codes(), vec!["low_dpi"]);
+}
+
+#[test]
+fn with_face_detection_off_only_the_deterministic_rules_judge() {
+    let rules = Rules { detect_faces: false, ..Rules::default() };
+    let drawing = encode(&portrait(Look::default()), &Enc::default());
+    let full = photo::check(&drawing, Stage::Senior, &Rules::default());
+    assert_eq!(set(&full.codes()), set(&["no_face"]), "the drawing is no face to the detector");
+    let deterministic = photo::check(&drawing, Stage::Senior, &rules);
+    assert!(deterministic.passed(), "{:?}", deterministic.codes());
+    assert_eq!(deterministic.phash, full.phash, "the same picture was judged");
+    let blue = encode(&portrait(Look { background: [120, 170, 230], ..Look::default() }), &Enc::default());
+    assert_eq!(set(&photo::check(&blue, Stage::Senior, &rules).codes()), set(&["background_not_white"]));
+}
+
+#[test]
+fn the_sample_photo_on_the_upload_rules_page_passes_our_own_check() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/img/sample.jpg");
+    let bytes = std::fs::read(path).expect("web/img/sample.jpg is in the repository");
+    for stage in [Stage::Primary, Stage::Junior, Stage::Senior] {
+        let report = photo::check(&bytes, stage, &Rules::default());
+        assert!(report.passed() && report.soft.is_empty(), "{stage:?}: {:?} {:?}", report.codes(), report.flags());
+    }
 }

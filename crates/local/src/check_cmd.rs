@@ -1,6 +1,7 @@
 //! `gradphoto check [--stage primary|junior|senior] FILE|FOLDER...`: the automatic photo check
-//! as a teacher's pre-flight tool. One JSON line per photo on stdout, a Chinese summary on
-//! stderr; exit 0 when every photo passes, 1 when any fails, 2 when a path cannot be read.
+//! as a teacher's pre-flight tool. One JSON line per photo on stdout (and one per path that
+//! cannot be read, with code `unreadable` or `no_photos`), a Chinese summary on stderr; exit 0
+//! when every photo passes, 1 when any fails, 2 when a path cannot be read.
 
 use gradphoto_core::Stage;
 use gradphoto_core::photo::{self, Rules};
@@ -27,6 +28,17 @@ pub enum PathError {
     Io { path: String, source: std::io::Error },
     #[error("文件夹“{0}”中没有 .jpg / .jpeg 照片")]
     EmptyFolder(String),
+}
+
+impl PathError {
+    /// The path's own line, so a script reading stdout sees every path it passed.
+    pub fn line(&self) -> Line {
+        let (file, code) = match self {
+            PathError::Io { path, .. } => (path.clone(), "unreadable"),
+            PathError::EmptyFolder(path) => (path.clone(), "no_photos"),
+        };
+        Line { file, verdict: "reject", codes: vec![code.to_owned()], flags: Vec::new(), messages: vec![self.to_string()] }
+    }
 }
 
 /// Expands folders to their *.jpg / *.jpeg files (not recursive), sorted by name; files are
@@ -96,6 +108,9 @@ pub fn run(stage: Stage, paths: &[PathBuf]) -> ExitCode {
     let (mut passed, mut rejected) = (0, 0);
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
+    // A closed pipe (`| head`) is not an error worth a panic: printing just stops.
+    let mut print = |line: &Line| writeln!(out, "{}", serde_json::to_string(line).expect("a Line always serialises")).is_ok();
+    let mut open = errors.iter().all(|e| print(&e.line()));
     for f in &files {
         match check_file(f, stage, &rules) {
             Ok(line) => {
@@ -104,13 +119,12 @@ pub fn run(stage: Stage, paths: &[PathBuf]) -> ExitCode {
                 } else {
                     rejected += 1;
                 }
-                let json = serde_json::to_string(&line).expect("a Line always serialises");
-                // A closed pipe (`| head`) is not an error worth a panic.
-                if writeln!(out, "{json}").is_err() {
-                    break;
-                }
+                open = open && print(&line);
             }
-            Err(e) => errors.push(e),
+            Err(e) => {
+                open = open && print(&e.line());
+                errors.push(e);
+            }
         }
     }
     let _ = out.flush();

@@ -135,6 +135,50 @@ impl DiskStore {
         let bytes = bytes.to_vec();
         blocking(move || write_atomic(&path, &bytes)).await
     }
+
+    /// Writes and syncs `bytes` beside `key` without putting them under it yet. An upload is
+    /// staged before its claim, so a failed disk write leaves no claim without bytes, and only
+    /// a won claim puts bytes under the key (a replayed URL can never touch the winner's).
+    pub async fn stage(&self, key: &str, bytes: Vec<u8>) -> Result<Staged, BackendError> {
+        let path = self.path_of(key).ok_or_else(|| unsafe_key(key))?;
+        blocking(move || {
+            let tmp = temp_beside(&path)?;
+            let staged = Staged { tmp, path, done: false };
+            fill_synced(&staged.tmp, &bytes)?;
+            Ok(staged)
+        })
+        .await
+    }
+}
+
+/// A staged object: `commit` moves it under its key; dropped uncommitted, it is removed.
+pub struct Staged {
+    tmp: PathBuf,
+    path: PathBuf,
+    done: bool,
+}
+
+impl Staged {
+    pub async fn commit(mut self) -> Result<(), BackendError> {
+        self.done = true;
+        let (tmp, path) = (self.tmp.clone(), self.path.clone());
+        blocking(move || {
+            let result = rename_durably(&tmp, &path);
+            if result.is_err() {
+                let _ = std::fs::remove_file(&tmp);
+            }
+            result
+        })
+        .await
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
 }
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, BackendError> + Send + 'static) -> Result<T, BackendError> {
@@ -142,11 +186,13 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, BackendError>
 }
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), BackendError> {
-    replace_atomic(path, |tmp| {
-        let mut f = std::fs::OpenOptions::new().write(true).create_new(true).open(tmp).map_err(|e| io_error("creating", tmp, e))?;
-        f.write_all(bytes).map_err(|e| io_error("writing", tmp, e))?;
-        f.sync_all().map_err(|e| io_error("syncing", tmp, e))
-    })
+    replace_atomic(path, |tmp| fill_synced(tmp, bytes))
+}
+
+fn fill_synced(tmp: &Path, bytes: &[u8]) -> Result<(), BackendError> {
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).open(tmp).map_err(|e| io_error("creating", tmp, e))?;
+    f.write_all(bytes).map_err(|e| io_error("writing", tmp, e))?;
+    f.sync_all().map_err(|e| io_error("syncing", tmp, e))
 }
 
 /// `write_atomic` for a file too large to hold in memory (an export ZIP).
@@ -161,22 +207,30 @@ fn copy_atomic(src: &Path, dest: &Path) -> Result<(), BackendError> {
 /// it over the destination and syncs the folder, so a reader sees the whole old object or the
 /// whole new one and a crash never leaves half a file under a key.
 fn replace_atomic(path: &Path, fill: impl FnOnce(&Path) -> Result<(), BackendError>) -> Result<(), BackendError> {
-    let dir = path.parent().ok_or_else(|| BackendError::new("object path without a folder"))?;
-    std::fs::create_dir_all(dir).map_err(|e| io_error("creating", dir, e))?;
-    let tmp = dir.join(format!(".tmp-{:016x}", rand::random::<u64>()));
-    let result = fill(&tmp).and_then(|()| {
-        std::fs::rename(&tmp, path).map_err(|e| io_error("renaming onto", path, e))?;
-        // The rename is durable once the folder's entry is.
-        #[cfg(unix)]
-        if let Ok(d) = std::fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    });
+    let tmp = temp_beside(path)?;
+    let result = fill(&tmp).and_then(|()| rename_durably(&tmp, path));
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// A fresh temporary name in the destination's folder (created if need be), so the final
+/// rename never crosses a file system.
+fn temp_beside(path: &Path) -> Result<PathBuf, BackendError> {
+    let dir = path.parent().ok_or_else(|| BackendError::new("object path without a folder"))?;
+    std::fs::create_dir_all(dir).map_err(|e| io_error("creating", dir, e))?;
+    Ok(dir.join(format!(".tmp-{:016x}", rand::random::<u64>())))
+}
+
+fn rename_durably(tmp: &Path, path: &Path) -> Result<(), BackendError> {
+    std::fs::rename(tmp, path).map_err(|e| io_error("renaming onto", path, e))?;
+    // The rename is durable once the folder's entry is.
+    #[cfg(unix)]
+    if let Some(Ok(d)) = path.parent().map(std::fs::File::open) {
+        let _ = d.sync_all();
+    }
+    Ok(())
 }
 
 fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {

@@ -38,6 +38,9 @@ enum Command {
         /// How long a signed upload URL stays valid, in seconds.
         #[arg(long, env = "GRADPHOTO_UPLOAD_TTL_SECS", default_value_t = 900)]
         upload_ttl_secs: u64,
+        /// Seconds a request body (a photo, a CSV) may take to arrive before 408 body_timeout.
+        #[arg(long, env = "GRADPHOTO_BODY_TIMEOUT_SECS", default_value_t = 120)]
+        body_timeout_secs: u64,
         /// Photo-check workers (0: photos wait in `uploaded` until a restart with workers).
         #[arg(long, env = "GRADPHOTO_CHECK_WORKERS", default_value_t = 2)]
         check_workers: usize,
@@ -130,7 +133,7 @@ async fn main() -> ExitCode {
                 }
             }
         }
-        Command::Serve { data, addr, public_url, web, token_secret, max_in_flight, upload_ttl_secs, check_workers, demo: with_demo } => {
+        Command::Serve { data, addr, public_url, web, token_secret, max_in_flight, upload_ttl_secs, body_timeout_secs, check_workers, demo: with_demo } => {
             init_tracing();
             let listener = match tokio::net::TcpListener::bind(&addr).await {
                 Ok(l) => l,
@@ -148,6 +151,7 @@ async fn main() -> ExitCode {
                 token_secret,
                 max_in_flight,
                 upload_ttl: std::time::Duration::from_secs(upload_ttl_secs),
+                body_timeout: std::time::Duration::from_secs(body_timeout_secs),
                 check_workers,
             };
             if with_demo {

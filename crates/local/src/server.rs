@@ -28,6 +28,7 @@ pub struct Options {
     pub token_secret: Option<String>,
     pub max_in_flight: usize,
     pub upload_ttl: std::time::Duration,
+    pub body_timeout: std::time::Duration,
     pub check_workers: usize,
 }
 
@@ -82,6 +83,7 @@ pub async fn build(opts: &Options, clock: Arc<dyn Clock>) -> Result<Embedded, St
         token_secret: opts.token_secret.as_ref().map(|s| s.as_bytes().to_vec()).unwrap_or_else(|| secret[..32].to_vec()),
         max_in_flight: opts.max_in_flight,
         upload_ttl: opts.upload_ttl,
+        body_timeout: opts.body_timeout,
         ..Config::default()
     };
     let dyn_records: Arc<dyn Records> = records.clone();

@@ -1,12 +1,14 @@
 //! The embedded server's stand-in for S3: signed PUT (upload) and GET (preview) URLs served by
 //! this process. A PUT is refused unless its signature, expiry, size and content type are the
-//! ones the ticket was issued for; the claim is made before the bytes are written, so a
-//! replayed or stale URL can never overwrite a photo.
+//! ones the ticket was issued for. The bytes are staged beside their key, then claimed, and only
+//! a won claim moves them under the key: a replayed or stale URL can never overwrite a photo,
+//! and a failed disk write leaves no claim behind.
 
 use crate::check_queue::CheckQueue;
 use crate::disk::{DiskStore, SignatureError};
 use axum::body::{Body, to_bytes};
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
+use gradphoto_api::extract::{Path, Query};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -66,17 +68,24 @@ async fn put_object(
     if declared.is_some_and(|n| n != q.size) {
         return Err(size_mismatch());
     }
-    let bytes = to_bytes(body, q.size as usize).await.map_err(|_| size_mismatch())?;
+    let bytes = to_bytes(body, q.size as usize).await.map_err(|e| if gradphoto_api::extract::timed_out(&e) { gradphoto_api::extract::body_timeout() } else { size_mismatch() })?;
     if bytes.len() as u64 != q.size {
         return Err(size_mismatch());
     }
     let parsed = ObjectKey::parse(&key).ok_or_else(|| ApiError::bad_request("bad_key", "上传地址无效"))?;
-    match state.records.claim_upload(&parsed.student_id, &parsed.ticket_id, now).await? {
-        Claim::Won(_) => {
-            state.disk.write(&key, &bytes).await?;
+    let staged = state.disk.stage(&key, bytes.to_vec()).await?;
+    // Spawned: a client hanging up must not cancel the step between the claim and the rename.
+    let claimed = tokio::spawn(async move {
+        let claim = state.records.claim_upload(&parsed.student_id, &parsed.ticket_id, now).await?;
+        if let Claim::Won(_) = claim {
+            staged.commit().await?;
             state.queue.enqueue(parsed.student_id).await;
-            Ok((StatusCode::OK, axum::Json(serde_json::json!({"status": "uploaded"}))).into_response())
         }
+        Ok::<_, ApiError>(claim)
+    });
+    let claim = claimed.await.map_err(|e| gradphoto_core::ports::BackendError::new(format!("upload task: {e}")))??;
+    match claim {
+        Claim::Won(_) => Ok((StatusCode::OK, axum::Json(serde_json::json!({"status": "uploaded"}))).into_response()),
         Claim::Lost(ClaimLost::Expired) => Err(signature_error(SignatureError::Expired)),
         Claim::Lost(ClaimLost::UnknownTicket) => Err(signature_error(SignatureError::BadSignature)),
         Claim::Lost(ClaimLost::Superseded) => Err(ApiError::conflict(

@@ -132,7 +132,7 @@ async fn upload_urls_refuse_tampering_replay_and_expiry() {
     // A different size than signed.
     let mut bigger = photo.clone();
     bigger.extend_from_slice(&[0u8; 10]);
-    assert_eq!(app.put_grant(&grant, bigger).await.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(app.put_grant(&grant, bigger).await).await, (StatusCode::BAD_REQUEST, "size_mismatch".into()));
     // A different content type than signed.
     let r = app.client.put(&url).header("content-type", "image/png").body(photo.clone()).send().await.unwrap();
     assert_eq!(error_code(r).await.0, StatusCode::FORBIDDEN);
@@ -216,6 +216,20 @@ async fn repeated_wrong_passwords_lock_the_username_for_a_while() {
 }
 
 #[tokio::test]
+async fn a_burst_of_parallel_guesses_gets_only_five_tries() {
+    let app = App::spawn().await;
+    let guesses = (0..30).map(|i| {
+        let app = &app;
+        async move { error_code(app.login(BUREAU.0, &format!("guess{i:02}x")).await).await }
+    });
+    let answers = futures_util::future::join_all(guesses).await;
+    let tried = answers.iter().filter(|a| **a == (StatusCode::UNAUTHORIZED, "bad_credentials".to_owned())).count();
+    let locked = answers.iter().filter(|a| **a == (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts".to_owned())).count();
+    assert_eq!((tried, locked), (5, 25), "{answers:?}");
+    assert_eq!(error_code(app.login(BUREAU.0, BUREAU.1).await).await.1, "too_many_attempts");
+}
+
+#[tokio::test]
 async fn bad_input_gets_a_clear_error_and_writes_nothing() {
     let app = App::spawn().await;
     let bureau = app.bureau().await;
@@ -231,8 +245,11 @@ async fn bad_input_gets_a_clear_error_and_writes_nothing() {
     let huge = "x".repeat(9 * 1024 * 1024);
     // Its own connection: the server stops reading an oversized body and closes the connection.
     let once = reqwest::Client::new();
-    let r = once.post(app.at("/api/admin/students")).bearer_auth(&bureau).header("content-type", "text/csv").body(huge).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let r = once.post(app.at("/api/admin/students")).bearer_auth(&bureau).header("content-type", "text/csv").body(huge.clone()).send().await.unwrap();
+    assert_eq!(error_code(r).await, (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large".into()));
+    let once = reqwest::Client::new();
+    let r = once.post(app.at("/api/sessions")).header("content-type", "application/json").body(huge).send().await.unwrap();
+    assert_eq!(error_code(r).await, (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large".into()));
 
     // A roster with bad lines: every line reported, nothing written.
     let csv = format!(
@@ -349,4 +366,155 @@ async fn a_stale_review_racing_a_reupload_never_decides_the_new_photo() {
         let r = app.post(&reviewer_a, &format!("/api/review/{id}"), json!({"decision": "approve", "photo_id": v["photo_id"]})).await;
         assert_eq!(r.status(), StatusCode::OK, "{id}: a decision on the photo shown is taken");
     }
+}
+
+/// Every way a request can be malformed or refused answers the envelope with its own stable
+/// code — never axum's plain-text rejections, which a page cannot show.
+#[tokio::test]
+async fn every_refusal_answers_the_envelope_with_a_stable_code() {
+    let app = App::spawn().await;
+    let bureau = app.bureau().await;
+    app.open_campaign(&bureau).await;
+    let school = app.school(&bureau, "六中", "senior", "V", 2).await;
+    let cases: Vec<(&str, reqwest::RequestBuilder, StatusCode, &str)> = vec![
+        ("a store URL without its signature", app.client.put(app.at("/store/photos/x/V0001/t.jpg")), StatusCode::BAD_REQUEST, "bad_query"),
+        (
+            "a store URL whose expiry is not a number",
+            app.client.get(app.at("/store/photos/x/V0001/t.jpg?exp=abc&sig=00")),
+            StatusCode::BAD_REQUEST,
+            "bad_query",
+        ),
+        ("a wrong method on the store", app.client.post(app.at("/store/photos/x/V0001/t.jpg")), StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+        ("a student id that is not UTF-8", app.client.get(app.at("/api/students/%FF")).bearer_auth(&school.token), StatusCode::BAD_REQUEST, "bad_path"),
+        ("a query that does not parse", app.client.get(app.at("/api/review/queue?limit=lots")).bearer_auth(&bureau), StatusCode::BAD_REQUEST, "bad_query"),
+        (
+            "an unknown registration code",
+            app.client.post(app.at("/api/registration/verify")).json(&json!({"code": "ZZZZZZZZ"})),
+            StatusCode::NOT_FOUND,
+            "unknown_code",
+        ),
+        (
+            "a campaign in the year 9999",
+            app.client.put(app.at("/api/admin/campaign")).bearer_auth(&bureau).json(&json!({
+                "name": "远期", "starts_on": "2026-01-01", "ends_on": "9999-12-31",
+                "daily_open": "06:00", "daily_close": "24:00", "timezone": "Asia/Shanghai"
+            })),
+            StatusCode::BAD_REQUEST,
+            "invalid_campaign",
+        ),
+        (
+            "a reviewer with a weak password",
+            app.client.post(app.at("/api/admin/reviewers")).bearer_auth(&bureau).json(&json!({"username": "rv_weak", "password": "123456"})),
+            StatusCode::BAD_REQUEST,
+            "weak_password",
+        ),
+        (
+            "a reviewer named like an existing account",
+            app.client.post(app.at("/api/admin/reviewers")).bearer_auth(&bureau).json(&json!({"username": school.username, "password": "abc123"})),
+            StatusCode::CONFLICT,
+            "username_taken",
+        ),
+    ];
+    for (what, request, status, code) in cases {
+        let r = request.send().await.unwrap();
+        let content_type = r.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+        assert!(content_type.starts_with("application/json"), "{what}: content-type {content_type:?}");
+        assert_eq!(error_code(r).await, (status, code.to_owned()), "{what}");
+    }
+
+    // A rejection naming a reason the console does not offer is refused, and decides nothing.
+    assert_eq!(app.upload(&school.token, "V0001", good_photo()).await, StatusCode::OK);
+    assert_eq!(app.settled(&school.token, "V0001").await["status"], "pending_review");
+    let r = app.post(&bureau, "/api/review/V0001", json!({"decision": "reject", "reasons": ["looks_sad"]})).await;
+    assert_eq!(error_code(r).await, (StatusCode::BAD_REQUEST, "unknown_reason".into()));
+    let v: Value = app.get(&school.token, "/api/students/V0001").await.json().await.unwrap();
+    assert_eq!(v["status"], "pending_review");
+}
+
+/// A client that starts an upload and stalls must not keep its slot: past the body deadline it
+/// gets 408 `body_timeout`, the slot is free again, and the student is still without a photo.
+#[tokio::test]
+async fn stalled_uploads_time_out_and_give_their_slots_back() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = App::spawn_with(&["--max-in-flight", "2", "--body-timeout-secs", "2"], &[]).await;
+    let bureau = app.bureau().await;
+    app.open_campaign(&bureau).await;
+    let school = app.school(&bureau, "七中", "senior", "W", 2).await;
+    let photo = good_photo();
+    let mut stalled = Vec::new();
+    for id in ["W0001", "W0002"] {
+        let v = app.presign(&school.token, id, photo.len()).await;
+        let url = reqwest::Url::parse(v["uploads"][0]["url"].as_str().unwrap()).unwrap();
+        let mut conn = tokio::net::TcpStream::connect((url.host_str().unwrap(), url.port().unwrap())).await.unwrap();
+        let head = format!(
+            "PUT {}?{} HTTP/1.1\r\nHost: {}\r\nContent-Type: image/jpeg\r\nContent-Length: {}\r\n\r\n",
+            url.path(),
+            url.query().unwrap(),
+            url.host_str().unwrap(),
+            photo.len()
+        );
+        conn.write_all(head.as_bytes()).await.unwrap();
+        conn.write_all(&photo[..100]).await.unwrap();
+        stalled.push(conn);
+    }
+    // Both slots are held by the stalled bodies: everyone else is told to wait…
+    let mut saw_busy = false;
+    for _ in 0..50 {
+        if app.client.get(app.at("/api/window")).send().await.unwrap().status() == StatusCode::SERVICE_UNAVAILABLE {
+            saw_busy = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(saw_busy, "two stalled uploads should hold both of the two slots");
+    // …until the deadline answers the stalled clients.
+    for mut conn in stalled {
+        let mut answer = Vec::new();
+        // A hang guard, not a speed check: without a deadline no answer ever comes.
+        let read = async {
+            let mut buf = [0u8; 4096];
+            while !String::from_utf8_lossy(&answer).contains("}}") {
+                let n = conn.read(&mut buf).await.unwrap();
+                if n == 0 {
+                    break;
+                }
+                answer.extend_from_slice(&buf[..n]);
+            }
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(60), read).await.expect("the stalled upload is never answered");
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+        assert!(answer.contains("\"body_timeout\""), "{answer}");
+    }
+    assert_eq!(app.client.get(app.at("/api/window")).send().await.unwrap().status(), StatusCode::OK);
+    for id in ["W0001", "W0002"] {
+        let v: Value = app.get(&school.token, &format!("/api/students/{id}")).await.json().await.unwrap();
+        assert_eq!(v["status"], "not_uploaded", "{id}");
+    }
+}
+
+/// The disk refuses the photo (here: its folder cannot be created): the teacher gets an error,
+/// and the student is left without a claim, free to upload again at once — not stuck in
+/// `uploaded` waiting for the sweep to call the photo incomplete.
+#[tokio::test]
+async fn a_failed_disk_write_leaves_no_claim_behind() {
+    let app = App::spawn().await;
+    let bureau = app.bureau().await;
+    app.open_campaign(&bureau).await;
+    let school = app.school(&bureau, "八中", "senior", "F", 1).await;
+    let photo = good_photo();
+    let v = app.presign(&school.token, "F0001", photo.len()).await;
+    let url = reqwest::Url::parse(v["uploads"][0]["url"].as_str().unwrap()).unwrap();
+    let key = url.path().strip_prefix("/store/").unwrap().to_owned();
+    let folder = app.data.path().join("photos").join(&key).parent().unwrap().to_owned();
+    std::fs::create_dir_all(folder.parent().unwrap()).unwrap();
+    std::fs::write(&folder, b"not a folder").unwrap();
+
+    assert_eq!(error_code(app.put_grant(&v["uploads"][0], photo.clone()).await).await, (StatusCode::INTERNAL_SERVER_ERROR, "internal".into()));
+    let record: Value = app.get(&school.token, "/api/students/F0001").await.json().await.unwrap();
+    assert_eq!(record["status"], "not_uploaded", "{record}");
+
+    std::fs::remove_file(&folder).unwrap();
+    assert_eq!(app.upload(&school.token, "F0001", photo).await, StatusCode::OK);
+    assert_eq!(app.settled(&school.token, "F0001").await["status"], "pending_review");
 }

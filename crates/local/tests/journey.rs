@@ -154,7 +154,8 @@ async fn bureau_teacher_check_review_export() {
         steps,
         [("not_uploaded", "uploaded"), ("uploaded", "rejected"), ("rejected", "uploaded"), ("uploaded", "pending_review"), ("pending_review", "rejected")]
     );
-    assert_eq!(trail.last().unwrap().2, "rev1");
+    let actors: Vec<&str> = trail.iter().map(|(_, _, a)| a.as_str()).collect();
+    assert_eq!(actors, ["gezhi", "check", "gezhi", "check", "rev1"], "who: the teacher uploads, the check decides, the reviewer reviews");
 }
 
 #[tokio::test]

@@ -4,11 +4,11 @@ use crate::auth::{BureauSession, hash_password};
 use crate::csv_io;
 use crate::export::{self, ExportError};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Json, Query};
+use crate::extract::{Body as RawBody, Json, Path, Query};
 use crate::state::AppState;
 use crate::view::{SchoolView, SchoolWithCounts};
-use axum::body::{Body, Bytes};
-use axum::extract::{Path, State};
+use axum::body::Body;
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post, put};
@@ -57,7 +57,7 @@ fn random_string(alphabet: &[u8], len: usize) -> String {
     (0..len).map(|_| alphabet[rand::random_range(0..alphabet.len())] as char).collect()
 }
 
-async fn import_schools(State(state): State<AppState>, _b: BureauSession, headers: HeaderMap, body: Bytes) -> ApiResult<(StatusCode, axum::Json<Value>)> {
+async fn import_schools(State(state): State<AppState>, _b: BureauSession, headers: HeaderMap, RawBody(body): RawBody) -> ApiResult<(StatusCode, axum::Json<Value>)> {
     require_csv(&headers)?;
     let existing: HashSet<_> =
         state.records.schools().await?.into_iter().map(|s| (s.district, s.name, s.stage)).collect();
@@ -90,7 +90,7 @@ async fn list_schools(State(state): State<AppState>, _b: BureauSession) -> ApiRe
     Ok(axum::Json(json!({"schools": schools})))
 }
 
-async fn import_students(State(state): State<AppState>, _b: BureauSession, headers: HeaderMap, body: Bytes) -> ApiResult<axum::Json<Value>> {
+async fn import_students(State(state): State<AppState>, _b: BureauSession, headers: HeaderMap, RawBody(body): RawBody) -> ApiResult<axum::Json<Value>> {
     require_csv(&headers)?;
     let known: HashSet<String> = state.records.schools().await?.into_iter().map(|s| s.school_id).collect();
     let rows = csv_io::parse_roster(&body, &known)?;
@@ -204,7 +204,7 @@ struct ExportRequest {
 
 /// The same ZIP stored beside the photos, answered as a short-lived download link: works
 /// behind API Gateway whatever the size, and the browser downloads straight from the store.
-async fn create_export(State(state): State<AppState>, b: BureauSession, body: Bytes) -> ApiResult<impl IntoResponse> {
+async fn create_export(State(state): State<AppState>, b: BureauSession, RawBody(body): RawBody) -> ApiResult<impl IntoResponse> {
     // No body means every school.
     let request: ExportRequest = if body.iter().all(u8::is_ascii_whitespace) {
         ExportRequest::default()

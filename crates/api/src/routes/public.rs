@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
 use chrono::Duration;
-use gradphoto_core::ports::RegisterError;
+use gradphoto_core::ports::{LoginAttempt, RegisterError};
 use gradphoto_core::{Account, Password, Role, Username, window};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -116,7 +116,9 @@ async fn login(State(state): State<AppState>, Json(body): Json<LoginBody>) -> Ap
     if username.is_empty() || username.chars().count() > 64 {
         return Err(ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", "用户名或密码错误"));
     }
-    if state.records.login_failures(&username, since).await? >= state.config.login_max_failures {
+    // The attempt is counted before the (slow) password check, so parallel guesses cannot all
+    // read a count under the limit; a success clears it below.
+    if state.records.reserve_login_attempt(&username, now, since, state.config.login_max_failures).await? == LoginAttempt::Refused {
         return Err(too_many());
     }
     let account = state.records.account(&username).await?;
@@ -124,8 +126,7 @@ async fn login(State(state): State<AppState>, Json(body): Json<LoginBody>) -> Ap
     let account = match (ok, account) {
         (true, Some(a)) => a,
         _ => {
-            let n = state.records.record_login_failure(&username, now, since).await?;
-            tracing::info!(failures = n, "failed login");
+            tracing::info!("failed login");
             return Err(ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", "用户名或密码错误"));
         }
     };

@@ -2,10 +2,10 @@
 
 use crate::auth::ReviewerSession;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Json, Query};
+use crate::extract::{Json, Path, Query};
 use crate::state::AppState;
 use crate::view::{photo_url, student_view, StudentView};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::{get, post};
 use axum::Router;
 use gradphoto_core::ports::{QueueFilter, ReviewError};

@@ -3,10 +3,10 @@
 use crate::auth::SchoolSession;
 use crate::csv_io;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Json, Query};
+use crate::extract::{Json, Path, Query};
 use crate::state::AppState;
 use crate::view::{StudentView, student_view};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -160,6 +160,7 @@ async fn create_uploads(State(state): State<AppState>, session: SchoolSession, J
             generation: student.generation,
             issued_at: now,
             expires_at,
+            issued_by: session.username.clone(),
         };
         let ticket = match state.records.issue_ticket(&ticket).await {
             Ok(t) => t,

@@ -155,29 +155,6 @@ impl DynamoRecords {
         Ok(out)
     }
 
-    /// Counts items of a partition with `sk` in a range (login failures), consistent.
-    async fn count_range(&self, pk: String, from: String, to: &str) -> Result<u32, BackendError> {
-        let mut pages = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("#pk = :pk AND #sk BETWEEN :a AND :b")
-            .expression_attribute_names("#pk", PK)
-            .expression_attribute_names("#sk", SK)
-            .expression_attribute_values(":pk", s(pk))
-            .expression_attribute_values(":a", s(from))
-            .expression_attribute_values(":b", s(to))
-            .select(Select::Count)
-            .consistent_read(true)
-            .into_paginator()
-            .send();
-        let mut total = 0u32;
-        while let Some(page) = pages.try_next().await.map_err(backend)? {
-            total += page.count().max(0) as u32;
-        }
-        Ok(total)
-    }
-
     /// Students in one status (via the sparse status index), oldest first, optionally filtered.
     async fn students_in_status(&self, status: Status, sk_cond: Option<(&str, String)>, filter: Option<Cond>, limit: usize) -> Result<Vec<StoredStudent>, BackendError> {
         let mut cond = Cond::new("#p = :p").name("#p", GSI2PK).value(":p", s(keys::status_pk(status)));

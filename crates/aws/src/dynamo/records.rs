@@ -10,10 +10,6 @@ use gradphoto_core::ports::*;
 use gradphoto_core::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-/// Who moved a student to `uploaded`: the store's notification, not a person.
-fn actor_upload() -> String {
-    "system".to_owned()
-}
 fn actor_check() -> String {
     "check".to_owned()
 }
@@ -274,17 +270,40 @@ impl Records for DynamoRecords {
         items::from_item(item).map(Some)
     }
 
-    async fn record_login_failure(&self, username: &str, at: DateTime<Utc>, since: DateTime<Utc>) -> Result<u32, BackendError> {
-        let nonce = uuid::Uuid::new_v4().simple().to_string();
-        let mut item = tx::key(keys::login_pk(username), keys::login_sk(at, &nonce[..12]));
-        // A failure older than a day never matters to the throttle; TTL clears it.
-        item.insert(keys::TTL.into(), n((at + chrono::Duration::days(1)).timestamp()));
-        self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await.map_err(backend)?;
-        self.login_failures(username, since).await
+    async fn reserve_login_attempt(&self, username: &str, at: DateTime<Utc>, since: DateTime<Utc>, max: u32) -> Result<LoginAttempt, BackendError> {
+        // A slot is free when empty or when its attempt fell out of the window; the conditional
+        // put lets exactly one of several racing requests take it.
+        for slot in 0..max {
+            let mut item = tx::key(keys::login_pk(username), keys::login_slot_sk(slot));
+            item.insert(keys::LOGIN_AT.into(), s(keys::sortable_time(at)));
+            // An attempt older than a day never matters to the throttle; TTL clears it.
+            item.insert(keys::TTL.into(), n((at + chrono::Duration::days(1)).timestamp()));
+            let res = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(#pk) OR #at < :since")
+                .expression_attribute_names("#pk", PK)
+                .expression_attribute_names("#at", keys::LOGIN_AT)
+                .expression_attribute_values(":since", s(keys::sortable_time(since)))
+                .send()
+                .await;
+            match res {
+                Ok(_) => return Ok(LoginAttempt::Reserved),
+                Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => continue,
+                Err(e) => return Err(backend(e)),
+            }
+        }
+        Ok(LoginAttempt::Refused)
     }
 
     async fn login_failures(&self, username: &str, since: DateTime<Utc>) -> Result<u32, BackendError> {
-        self.count_range(keys::login_pk(username), keys::login_sk_from(since), keys::LOGIN_SK_END).await
+        let cond = Cond::new("#p = :p").name("#p", PK).value(":p", s(keys::login_pk(username)));
+        let items = self.query(Query { index: None, cond, filter: None, forward: true, limit: 0 }).await?;
+        let since = keys::sortable_time(since);
+        let counted = items.iter().filter(|i| i.get(keys::LOGIN_AT).and_then(|v| v.as_s().ok()).is_some_and(|at| *at >= since)).count();
+        Ok(u32::try_from(counted).unwrap_or(u32::MAX))
     }
 
     async fn clear_login_failures(&self, username: &str) -> Result<(), BackendError> {
@@ -522,7 +541,7 @@ impl Records for DynamoRecords {
             tx.put(
                 items::audit_item(&AuditEvent {
                     at: now,
-                    actor: actor_upload(),
+                    actor: ticket.issued_by.clone(),
                     student_id: student_id.clone(),
                     from: b.status,
                     to: after.status,

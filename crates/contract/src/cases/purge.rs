@@ -13,7 +13,7 @@ pub async fn purge_removes_every_personal_record_and_object(fx: &Fixture) {
     let teacher = account(&u.username(1), Role::School, None);
     r.register(&a.registration_code, &teacher).await.expect("register");
     r.create_account(&account(&u.username(2), Role::Reviewer, None)).await.expect("reviewer");
-    r.record_login_failure(&teacher.username, at_min(0), at_min(-60)).await.expect("login failure");
+    r.reserve_login_attempt(&teacher.username, at_min(0), at_min(-60), 5).await.expect("login attempt");
     let p1 = pending(r, &a.school_id, &u.student(1), &u.ticket(1), at_min(0), u.hash()).await;
     r.review(&u.student(1), None, Decision::Approve, &[], Some("清晰"), "rev", at_min(2)).await.expect("approve");
     let p2 = pending(r, &a.school_id, &u.student(2), &u.ticket(2), at_min(0), u.hash() ^ 0xffff_0000).await;

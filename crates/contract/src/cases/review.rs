@@ -144,12 +144,12 @@ pub async fn audit_trail_of_a_full_journey(fx: &Fixture) {
         .collect();
     use Status::*;
     let expected: Vec<(i64, &str, Status, Status, Vec<&str>, Option<&str>)> = vec![
-        (1, "system", NotUploaded, Uploaded, vec![], None),
+        (1, TEACHER, NotUploaded, Uploaded, vec![], None),
         (2, "check", Uploaded, PendingReview, vec!["phone_photo"], None),
         (3, "reviewer7", PendingReview, Rejected, vec!["glasses"], Some("请摘掉眼镜重拍")),
-        (5, "system", Rejected, Uploaded, vec![], None),
+        (5, TEACHER, Rejected, Uploaded, vec![], None),
         (6, "check", Uploaded, Rejected, vec!["too_small", "not_jpeg"], None),
-        (7, "system", Rejected, Uploaded, vec![], None),
+        (7, TEACHER, Rejected, Uploaded, vec![], None),
         (8, "check", Uploaded, PendingReview, vec![], None),
         (9, "reviewer8", PendingReview, Approved, vec![], None),
     ];

@@ -2,7 +2,8 @@
 
 use crate::fixture::*;
 use chrono::{Duration, NaiveDate};
-use gradphoto_core::ports::{AccountError, ImportError, RegisterError, StudentFilter};
+use gradphoto_core::ports::{AccountError, ImportError, LoginAttempt, RegisterError, StudentFilter};
+use std::sync::Arc;
 use gradphoto_core::{Campaign, Counts, Role, School, Stage, Status};
 
 pub async fn campaign_round_trip(fx: &Fixture) {
@@ -101,22 +102,46 @@ pub async fn accounts_round_trip_and_unique_usernames(fx: &Fixture) {
     assert_eq!(r.account(&teacher.username).await.expect("account"), Some(teacher));
 }
 
-pub async fn login_failures_count_since_and_clear(fx: &Fixture) {
+pub async fn login_attempts_are_reserved_within_the_window_and_cleared(fx: &Fixture) {
     let r = fx.records();
     let u = Uniq::new();
     let (name, other) = (u.username(1), u.username(2));
     let window = Duration::minutes(15);
+    let reserve = |who: String, at: i64| async move { r.reserve_login_attempt(&who, at_min(at), at_min(at) - window, 3).await.expect("reserve") };
     assert_eq!(r.login_failures(&name, at_min(-60)).await.expect("count"), 0);
-    assert_eq!(r.record_login_failure(&name, at_min(0), at_min(0) - window).await.expect("record"), 1);
-    assert_eq!(r.record_login_failure(&name, at_min(1), at_min(1) - window).await.expect("record"), 2);
-    assert_eq!(r.record_login_failure(&name, at_min(20), at_min(20) - window).await.expect("record"), 1, "old failures fall out of the window");
-    assert_eq!(r.login_failures(&name, at_min(-1)).await.expect("count"), 3);
-    assert_eq!(r.login_failures(&name, at_min(0) + Duration::seconds(30)).await.expect("count"), 2);
+    for minute in [0, 1, 2] {
+        assert_eq!(reserve(name.clone(), minute).await, LoginAttempt::Reserved, "attempt at minute {minute}");
+    }
+    assert_eq!(reserve(name.clone(), 3).await, LoginAttempt::Refused, "the fourth attempt within 15 minutes");
+    assert_eq!(r.login_failures(&name, at_min(-1)).await.expect("count"), 3, "a refused attempt takes no slot");
+    assert_eq!(reserve(name.clone(), 16).await, LoginAttempt::Reserved, "the attempt of minute 0 fell out of the window");
+    assert_eq!(r.login_failures(&name, at_min(16) - window).await.expect("count"), 3);
     assert_eq!(r.login_failures(&other, at_min(-60)).await.expect("count"), 0, "counts are per username");
-    r.record_login_failure(&other, at_min(2), at_min(-60)).await.expect("record other");
+    assert_eq!(reserve(other.clone(), 2).await, LoginAttempt::Reserved);
     r.clear_login_failures(&name).await.expect("clear");
     assert_eq!(r.login_failures(&name, at_min(-60)).await.expect("count"), 0, "cleared");
+    assert_eq!(reserve(name.clone(), 17).await, LoginAttempt::Reserved, "a cleared username may try again");
     assert_eq!(r.login_failures(&other, at_min(-60)).await.expect("count"), 1, "clearing one user leaves the others");
+}
+
+/// Password guesses sent all at once: the limit holds because the slot is taken before the
+/// password is checked, atomically.
+pub async fn parallel_login_attempts_get_only_the_limit(fx: &Fixture) {
+    let u = Uniq::new();
+    let name = u.username(1);
+    let mut tasks = Vec::new();
+    for _ in 0..30 {
+        let (records, name) = (Arc::clone(&fx.records), name.clone());
+        tasks.push(tokio::spawn(async move { records.reserve_login_attempt(&name, at_min(0), at_min(-15), 5).await }));
+    }
+    let mut reserved = 0;
+    for task in tasks {
+        if task.await.expect("reserve task").expect("reserve") == LoginAttempt::Reserved {
+            reserved += 1;
+        }
+    }
+    assert_eq!(reserved, 5, "30 simultaneous attempts, limit 5");
+    assert_eq!(fx.records().login_failures(&name, at_min(-15)).await.expect("count"), 5);
 }
 
 pub async fn roster_import_is_all_or_nothing(fx: &Fixture) {

@@ -116,15 +116,18 @@ pub fn check(bytes: &[u8], stage: Stage, rules: &Rules) -> Report {
         report.hard.push(not_colour_reason("照片是单通道灰度图"));
     }
 
-    // Never decode a picture of the wrong size: that is how a header bomb gets refused cheaply.
-    if report.hard.iter().any(|r| r.code == "wrong_size") {
+    // A picture far beyond the size is never decoded: that is how a header bomb gets refused
+    // cheaply. A modest wrong size is still decoded, so the teacher learns every other fault
+    // (background, colour, no face) at once instead of one re-crop at a time.
+    let wrong_size = report.hard.iter().any(|r| r.code == "wrong_size");
+    if wrong_size && (header.width == 0 || header.height == 0 || header.width > rules.width.saturating_mul(rules.wrong_size_decode_factor) || header.height > rules.height.saturating_mul(rules.wrong_size_decode_factor)) {
         return report;
     }
     if !header.complete {
         report.hard.push(corrupt_reason("文件不完整（缺少图像结束标记，可能上传或复制时被截断）"));
         return report;
     }
-    let pic = match picture::decode(bytes, rules.width, rules.height) {
+    let pic = match picture::decode(bytes, header.width, header.height) {
         Ok(p) => p,
         Err(_) => {
             report.hard.push(corrupt_reason("图像数据已损坏，无法完整解码"));
@@ -144,14 +147,17 @@ pub fn check(bytes: &[u8], stage: Stage, rules: &Rules) -> Report {
 
     // Faces, head geometry, exposure, sharpness, scarf; the heads found are kept out of the
     // background band (hair is not background).
-    let faces = face::detect(&grey, pic.width, pic.height, rules);
+    let faces = if rules.detect_faces { face::detect(&grey, pic.width, pic.height, rules) } else { Vec::new() };
     let heads: Vec<face::Head> = faces.iter().map(|f| face::measure_head(&pic, f, rules, is_colour)).collect();
     let exclude: Vec<background::Rect> = heads.iter().map(|h| h.exclusion(&pic)).collect();
     match faces.len() {
+        0 if !rules.detect_faces => {}
         0 => report.hard.push(Reason::new(
             "no_face",
             "照片中没有检测到正面人脸；请上传学生本人的正面免冠证件照（不能是风景、物品、侧脸或背影）",
         )),
+        // Head geometry is judged on the photo as cropped to size; cropping will change it.
+        1 if wrong_size => {}
         1 => face_rules(&mut report, &pic, &grey, &faces[0], &heads[0], stage, rules),
         n => report.hard.push(Reason::new(
             "multiple_faces",

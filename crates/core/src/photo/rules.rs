@@ -15,6 +15,9 @@ pub struct Rules {
     /// dots per centimetre is converted and rounded to whole dpi, so the 118 dpcm that
     /// editors write for "300 dpi" passes.
     pub min_dpi: u32,
+    /// A photo of the wrong size is still decoded (to report its other faults) up to this many
+    /// times the required width and height; beyond, only the header is read (header bombs).
+    pub wrong_size_decode_factor: u32,
 
     // ---- colour ----
     /// A pixel is "coloured" when max(R,G,B) − min(R,G,B) reaches this.
@@ -44,6 +47,10 @@ pub struct Rules {
     pub bg_max_spread: u8,
 
     // ---- face and head geometry (checked when the photo decodes) ----
+    /// Off: only the file, header, colour and background rules run (no face, head, exposure,
+    /// sharpness or scarf findings) — the deterministic check, for a deployment that leaves
+    /// faces to reviewers, and the benchmark's yardstick.
+    pub detect_faces: bool,
     /// The grey photo is box-downscaled to this width before detection (speed; faces in a
     /// valid photo are ≥ 100 px wide, and the detector's window is 40 px).
     pub face_detect_width: u32,
@@ -93,6 +100,7 @@ impl Default for Rules {
             width: 272,
             height: 354,
             min_dpi: 300,
+            wrong_size_decode_factor: 4,
             colour_min_chroma: 18,
             colour_min_fraction: 0.02,
             bg_top_fraction: 0.06,
@@ -104,6 +112,7 @@ impl Default for Rules {
             bg_min_white_fraction: 0.95,
             bg_max_spread: 20,
             face_detect_width: 136,
+            detect_faces: true,
             face_fast_width: 109,
             face_fast_min_face: 90.0,
             face_min_score: 3.85,

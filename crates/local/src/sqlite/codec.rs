@@ -14,7 +14,7 @@ pub const STUDENT_COLS_S: &str = "s.student_id, s.school_id, s.name, s.class, s.
 
 pub const SCHOOL_COLS: &str = "school_id, district, name, stage, registration_code, username";
 
-pub const TICKET_COLS: &str = "ticket_id, student_id, school_id, generation, size, issued_at, expires_at";
+pub const TICKET_COLS: &str = "ticket_id, student_id, school_id, generation, size, issued_at, expires_at, issued_by";
 
 /// Times as nanoseconds since the epoch: exact for `DateTime<Utc>` between 1677 and 2262,
 /// saturating outside (only ever true for "since the beginning of time" style bounds).
@@ -140,6 +140,7 @@ pub fn ticket(row: &Row<'_>) -> rusqlite::Result<Ticket> {
         size: row.get::<_, i64>(4)?.max(0) as u64,
         issued_at: time_at(row, 5)?,
         expires_at: time_at(row, 6)?,
+        issued_by: row.get(7)?,
     })
 }
 

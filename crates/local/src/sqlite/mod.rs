@@ -282,7 +282,7 @@ mod tests {
             if i % 5 == 0 {
                 continue;
             }
-            let t = Ticket { ticket_id: format!("t{i}"), student_id: id.clone(), school_id: "s1".into(), size: 1, generation: 0, issued_at: now, expires_at: now + chrono::Duration::minutes(5) };
+            let t = Ticket { ticket_id: format!("t{i}"), student_id: id.clone(), school_id: "s1".into(), size: 1, generation: 0, issued_at: now, expires_at: now + chrono::Duration::minutes(5), issued_by: "t".into() };
             db.issue_ticket(&t).await.unwrap();
             db.claim_upload(&id, &t.ticket_id, now).await.unwrap();
             if i % 5 == 1 {

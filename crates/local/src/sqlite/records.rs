@@ -11,7 +11,6 @@ use rusqlite::{Connection, OptionalExtension, params, params_from_iter, types::V
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Who the audit trail names for automatic transitions.
-pub const ACTOR_UPLOAD: &str = "system";
 pub const ACTOR_CHECK: &str = "check";
 
 fn get_student(conn: &Connection, id: &str) -> rusqlite::Result<Option<Student>> {
@@ -210,14 +209,19 @@ impl Records for SqliteRecords {
         .await
     }
 
-    async fn record_login_failure(&self, username: &str, at: DateTime<Utc>, since: DateTime<Utc>) -> Result<u32, BackendError> {
+    async fn reserve_login_attempt(&self, username: &str, at: DateTime<Utc>, since: DateTime<Utc>, max: u32) -> Result<LoginAttempt, BackendError> {
         let username = username.to_owned();
+        // One write transaction: SQLite serialises writers, so the count cannot change between
+        // reading it and inserting.
         self.write(move |tx| {
-            tx.prepare_cached("INSERT INTO login_failures (username, at) VALUES (?1, ?2)")?.execute(params![username, ts(at)])?;
             let n: u32 = tx
                 .prepare_cached("SELECT COUNT(*) FROM login_failures WHERE username = ?1 AND at >= ?2")?
                 .query_row(params![username, ts(since)], |r| r.get(0))?;
-            Ok(n)
+            if n >= max {
+                return Ok(LoginAttempt::Refused);
+            }
+            tx.prepare_cached("INSERT INTO login_failures (username, at) VALUES (?1, ?2)")?.execute(params![username, ts(at)])?;
+            Ok(LoginAttempt::Reserved)
         })
         .await
     }
@@ -354,8 +358,8 @@ impl Records for SqliteRecords {
             }
             let issued = Ticket { generation: student.generation, ..ticket };
             tx.prepare_cached(
-                "INSERT INTO tickets (ticket_id, student_id, school_id, generation, size, issued_at, expires_at, used)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0)",
+                "INSERT INTO tickets (ticket_id, student_id, school_id, generation, size, issued_at, expires_at, issued_by, used)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0)",
             )?
             .execute(params![
                 issued.ticket_id,
@@ -364,7 +368,8 @@ impl Records for SqliteRecords {
                 issued.generation,
                 i64::try_from(issued.size).unwrap_or(i64::MAX),
                 ts(issued.issued_at),
-                ts(issued.expires_at)
+                ts(issued.expires_at),
+                issued.issued_by
             ])?;
             Ok(issued)
         })
@@ -404,7 +409,7 @@ impl Records for SqliteRecords {
                 tx,
                 &AuditEvent {
                     at: now,
-                    actor: ACTOR_UPLOAD.into(),
+                    actor: ticket.issued_by.clone(),
                     student_id: student_id.clone(),
                     from: before.status,
                     to: after.status,

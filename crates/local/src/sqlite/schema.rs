@@ -7,7 +7,10 @@
 use rusqlite::Connection;
 
 /// Migration `i` moves the database from `user_version = i` to `i + 1`. Append only.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
+
+/// Who asked for each ticket, so the audit names the uploader (older tickets: "system").
+const V2: &str = "ALTER TABLE tickets ADD COLUMN issued_by TEXT NOT NULL DEFAULT 'system';";
 
 const V1: &str = r#"
 CREATE TABLE campaign (
