@@ -243,7 +243,8 @@ export async function batchView(ctx) {
     h("p", { class: "hint" }, "文件名必须是学生的学籍副号，如 G310101.jpg；照片须为 272×354 像素、300 DPI 的 JPEG，不超过 1 MB。")
   );
   const analysisBox = h("section", { id: "analysis", "aria-live": "polite" });
-  const progressBox = h("section", { id: "progress" });
+  // The limit is on the page so that a test can hold uploads and count how many run at once.
+  const progressBox = h("section", { id: "progress", dataset: { concurrency: CONCURRENCY } });
 
   async function choose(files) {
     files = files.filter((f) => !/^\./.test(f.name) && !/(^|\/)\.|thumbs\.db$/i.test(f.webkitRelativePath || f.name));
