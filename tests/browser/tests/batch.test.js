@@ -149,3 +149,40 @@ test("批量上传 runs a bounded number at once, presigns each file just before
   assert.deepEqual(page.errors, []);
   await context.close();
 });
+
+test("closing the tab mid-batch: finished files show their results, the cut-off one says so, the server agrees", async () => {
+  const { school, teacher, files, context, page } = await setUp(4);
+  const stuck = school.students[2].student_id;
+  let stuckSeen = false;
+  await page.route("**/store/**", (route) => {
+    // This file's PUT never gets an answer: the tab is closed while it is on its way.
+    if (route.request().method() === "PUT" && route.request().url().includes(`/${stuck}/`)) {
+      stuckSeen = true;
+      return;
+    }
+    return route.continue();
+  });
+  await page.locator("#batch-files").setInputFiles(files);
+  await page.locator("#match-count", { hasText: "可以上传 4 张" }).waitFor();
+  await page.getByRole("button", { name: "确定上传 4 张" }).click();
+  const others = school.students.filter((s) => s.student_id !== stuck);
+  for (const s of others) {
+    await page.locator(`#batch-table tr[data-student-id="${s.student_id}"][data-state="done"]`).waitFor({ timeout: 120_000 });
+  }
+  assert.ok(stuckSeen, "the held file was being sent");
+  assert.equal(await page.locator(`#batch-table tr[data-student-id="${stuck}"]`).getAttribute("data-state"), "put");
+  await page.close();
+
+  const again = await newPage(browser, { context });
+  await again.goto(BASE + "/school.html#batch");
+  const row = (id) => again.locator(`#batch-table tr[data-student-id="${id}"]`);
+  await row(stuck).waitFor();
+  for (const s of others) assert.equal(await row(s.student_id).getAttribute("data-result-status"), "pending_review", s.student_id);
+  assert.equal(await row(stuck).getAttribute("data-state"), "interrupted");
+  assert.equal((await row(stuck).locator(".result").textContent()).trim(), "未完成（页面曾关闭），请重新选择此文件");
+  assert.match(await again.locator("#overall-text").textContent(), /未完成 1 张/);
+  const record = await call(`/api/students/${stuck}`, { token: teacher.token });
+  assert.equal(record.status, "not_uploaded", "the server never got the cut-off photo");
+  assert.deepEqual(again.errors, []);
+  await context.close();
+});
