@@ -186,3 +186,65 @@ test("closing the tab mid-batch: finished files show their results, the cut-off 
   assert.deepEqual(again.errors, []);
   await context.close();
 });
+
+test("busy during a batch: the banner shows, nothing leaves the page for Retry-After, every file still finishes", async () => {
+  const { school, files, context, page } = await setUp(4);
+  const sent = []; // { t, what } for every request the page makes to the server
+  page.on("request", (req) => {
+    if (req.url().startsWith(BASE)) sent.push({ t: Date.now(), what: `${req.method()} ${new URL(req.url()).pathname}` });
+  });
+  const busy = (route) =>
+    route.fulfill({
+      status: 503,
+      headers: { "Retry-After": "2", "Content-Type": "application/json; charset=utf-8" },
+      body: JSON.stringify({ error: { code: "busy", message: BUSY } }),
+    });
+  // Presigns and PUTs are held until the test says, so that when a 503 is answered nothing
+  // else is on its way back to the page (which could legitimately start a request).
+  const presigns = [];
+  const puts = [];
+  let holdPresigns = true;
+  let holdPuts = true;
+  await page.route("**/api/uploads", (route) => (holdPresigns ? presigns.push(route) : route.continue()));
+  await page.route("**/store/**", (route) => (route.request().method() === "PUT" && holdPuts ? puts.push(route) : route.continue()));
+  const banner = page.locator("#busy-banner");
+
+  await page.locator("#batch-files").setInputFiles(files);
+  await page.locator("#match-count", { hasText: "可以上传 4 张" }).waitFor();
+  const limit = Number(await page.locator("#progress").getAttribute("data-concurrency"));
+  await page.getByRole("button", { name: "确定上传 4 张" }).click();
+
+  // 1. The first presign is answered busy.
+  await until(() => presigns.length === limit, `${limit} presigns`, () => sent.map((x) => x.what).join(","));
+  const t1 = Date.now();
+  await busy(presigns.shift());
+  await banner.locator(".busy-message", { hasText: BUSY }).waitFor();
+  holdPresigns = false;
+  for (const r of presigns.splice(0)) await r.continue();
+
+  // 2. Once every worker is sending, one PUT is answered busy.
+  await until(() => puts.length === limit, `${limit} PUTs held`, () => sent.map((x) => x.what).join(","));
+  const t2 = Date.now();
+  await busy(puts.shift());
+  await banner.locator(".busy-message", { hasText: BUSY }).waitFor();
+  holdPuts = false;
+  for (const r of puts.splice(0)) await r.continue();
+
+  await page.locator('#overall-text[data-done="true"]').waitFor({ timeout: 120_000 });
+  // No request started between a 503 and the end of its Retry-After (2 s after it was answered).
+  for (const t of [t1, t2]) {
+    const early = sent.filter((x) => x.t > t && x.t < t + 2000);
+    assert.deepEqual(early, [], `nothing sent within Retry-After of the 503 at ${t}`);
+  }
+  // ...and the page did try again afterwards (the busy answers did not end the batch).
+  assert.ok(sent.filter((x) => x.what === "POST /api/uploads").length >= files.length + 1, "the busy presign was retried");
+  assert.ok(sent.filter((x) => x.what.startsWith("PUT /store/")).length >= files.length + 1, "the busy PUT was retried");
+  for (const s of school.students) {
+    const row = page.locator(`#batch-table tr[data-student-id="${s.student_id}"]`);
+    assert.equal(await row.getAttribute("data-state"), "done", s.student_id);
+    assert.equal(await row.getAttribute("data-result-status"), "pending_review", s.student_id);
+  }
+  assert.ok(await banner.isHidden(), "the busy banner goes away once through");
+  assert.deepEqual(page.errors, []);
+  await context.close();
+});
