@@ -1,7 +1,7 @@
 // 裁剪助手: turns a larger portrait into the 272×354, 300 dpi JPEG the rules ask for, by
 // cropping and uniform scaling only (the frame's aspect ratio is locked, so nothing is ever
 // stretched), with guides for where the head should sit.
-import { h, replace, say, statusChip, formatBytes, STATUS } from "./ui.js";
+import { h, replace, say, statusChip, formatBytes, filePicker, STATUS } from "./ui.js";
 import { PHOTO, withJfifDensity, checkPhotoFile } from "./filecheck.js";
 import { uploadOne } from "./upload.js";
 
@@ -114,7 +114,8 @@ export async function cropView(ctx, params) {
     h("option", { value: "" }, "（只生成照片，不上传）"),
     students.map((s) => h("option", { value: s.student_id, selected: s.student_id === wanted }, `${s.name}（${s.student_id}，${s.class}）`))
   );
-  const fileInput = h("input", { type: "file", id: "crop-file", accept: "image/*" });
+  const filePick = filePicker({ id: "crop-file", text: "选择原始照片…", accept: "image/*", nameText: "尚未选择照片" });
+  const fileInput = filePick.input;
   const stage = h("canvas", {
     id: "crop-stage",
     class: "crop-stage",
@@ -287,7 +288,7 @@ export async function cropView(ctx, params) {
       "div",
       { class: "card toolbar" },
       h("div", { class: "field" }, h("label", { for: "crop-student" }, "学生"), studentSel),
-      h("div", { class: "field" }, h("label", { for: "crop-file" }, "原始照片"), fileInput)
+      h("div", { class: "field" }, h("span", { class: "field-label", "aria-hidden": "true" }, "原始照片"), filePick.el)
     ),
     editor
   );

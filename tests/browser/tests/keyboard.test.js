@@ -118,3 +118,13 @@ test("学生信息列表: each row's 浏览… shows focus; Tab order follows th
   assert.equal(r.focused, true);
   assert.ok(shows(r), `the row's 浏览… shows focus: ${JSON.stringify(r)}`);
 });
+
+test("裁剪助手: the 选择原始照片 button shows focus and is in Chinese", async () => {
+  await page.goto(page.url().replace(/#.*$/, "#crop"));
+  await page.getByRole("heading", { name: "裁剪助手" }).waitFor();
+  await tabTo(page, "#crop-file", 4);
+  const r = await ring(page, "#crop-file");
+  assert.ok(r.visible && shows(r), `选择原始照片 shows focus: ${JSON.stringify(r)}`);
+  assert.equal(await page.locator("#crop-file-name").textContent(), "尚未选择照片");
+  assert.deepEqual(page.errors, []);
+});
