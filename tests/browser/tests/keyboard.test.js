@@ -33,7 +33,7 @@ const focused = (p) =>
 /** The outline (or box-shadow) the label around a hidden file input shows right now. */
 const ring = (p, inputSelector) =>
   p.locator(inputSelector).evaluate((input) => {
-    const label = input.closest("label");
+    const label = input.labels[0]; // wrapping or pointing with for=: whichever the page uses
     const cs = getComputedStyle(label);
     const r = label.getBoundingClientRect();
     return { focused: document.activeElement === input, outline: cs.outlineStyle, outlineWidth: parseFloat(cs.outlineWidth), shadow: cs.boxShadow, visible: r.width > 10 && r.height > 10 };
@@ -108,7 +108,7 @@ test("学生信息列表: each row's 浏览… shows focus; Tab order follows th
     await page.keyboard.press("Tab");
     const where = await page.evaluate(() => {
       const el = document.activeElement;
-      const box = (el.type === "file" ? el.closest("label") : el).getBoundingClientRect();
+      const box = (el.type === "file" ? el.labels[0] || el : el).getBoundingClientRect();
       return { name: el.id || el.textContent.trim().slice(0, 20), w: box.width, h: box.height };
     });
     assert.ok(where.w > 4 && where.h > 4, `focus stop ${i + 1} (${where.name}) is visible: ${JSON.stringify(where)}`);

@@ -41,7 +41,7 @@ const SCREENS = [
   ["crop", "/school.html#crop", "school", "#crop-file"],
   ["crop with a photo", "/school.html#crop", "school", "#crop-file", null, async (p) => {
     await p.locator("#crop-file").setInputFiles(fixture("portrait.jpg"));
-    await p.locator("#crop-stage[data-frame-w]").waitFor();
+    await p.locator("#crop-preview").waitFor();
   }],
   ["review login", "/review.html", null, "#login-user, input[autocomplete=username]"],
   ["review", () => `/review.html?school_id=${encodeURIComponent(school.school_id)}`, "reviewer", "#review-student-id"],
@@ -77,7 +77,7 @@ const nativeControls = (p) =>
     [...document.querySelectorAll("input[type=file], input[type=date], input[type=datetime-local], input[type=month]")]
       .filter((el) => {
         const r = el.getBoundingClientRect();
-        return el.type !== "file" || r.width > 2 || r.height > 2 || !el.closest("label");
+        return el.type !== "file" || r.width > 2 || r.height > 2 || !(el.labels && el.labels.length);
       })
       .map((el) => el.outerHTML.slice(0, 100))
   );
