@@ -4,7 +4,7 @@
 // The batch's bookkeeping lives in localStorage so that a closed tab comes back to it; the roster
 // (GET /api/students) stays the truth about what actually landed.
 import { api } from "./api.js";
-import { h, replace, say, statusChip, formatBytes } from "./ui.js";
+import { h, replace, say, statusChip, formatBytes, filePicker } from "./ui.js";
 import { analyse } from "./filecheck.js";
 import { transfer, UploadError } from "./upload.js";
 
@@ -226,8 +226,10 @@ export async function batchView(ctx) {
   await ctx.loadStudents();
   if (!b.running) b.reconcile(ctx.rosterMap());
 
-  const fileInput = h("input", { type: "file", id: "batch-files", multiple: true, accept: ".jpg,.jpeg,image/jpeg", class: "sr-only" });
-  const dirInput = h("input", { type: "file", id: "batch-folder", webkitdirectory: true, multiple: true, class: "sr-only" });
+  const filesPick = filePicker({ id: "batch-files", text: "浏览…选择多个照片", cls: "button primary", multiple: true, accept: ".jpg,.jpeg,image/jpeg" });
+  const dirPick = filePicker({ id: "batch-folder", text: "选择整个文件夹", multiple: true, directory: true });
+  const fileInput = filesPick.input;
+  const dirInput = dirPick.input;
   const drop = h(
     "div",
     { class: "dropzone", id: "dropzone" },
@@ -235,15 +237,14 @@ export async function batchView(ctx) {
     h(
       "div",
       { class: "actions" },
-      h("label", { class: "button primary", for: "batch-files" }, "浏览…选择多个照片"),
-      fileInput,
-      h("label", { class: "button", for: "batch-folder" }, "选择整个文件夹"),
-      dirInput
+      filesPick.el,
+      dirPick.el
     ),
     h("p", { class: "hint" }, "文件名必须是学生的学籍副号，如 G310101.jpg；照片须为 272×354 像素、300 DPI 的 JPEG，不超过 1 MB。")
   );
   const analysisBox = h("section", { id: "analysis", "aria-live": "polite" });
-  const progressBox = h("section", { id: "progress" });
+  // The limit is on the page so that a test can hold uploads and count how many run at once.
+  const progressBox = h("section", { id: "progress", dataset: { concurrency: CONCURRENCY } });
 
   async function choose(files) {
     files = files.filter((f) => !/^\./.test(f.name) && !/(^|\/)\.|thumbs\.db$/i.test(f.webkitRelativePath || f.name));

@@ -2,10 +2,11 @@
 // school import (shows the registration codes to hand out), roster import (shows per-line
 // errors), reviewer accounts.
 import { api, session, setHooks, getWindow } from "./api.js";
-import { h, replace, initChrome, renderWindow, say, STATUS, STATUS_ORDER, STAGE } from "./ui.js";
+import { h, replace, initChrome, renderWindow, say, filePicker, STATUS, STATUS_ORDER, STAGE } from "./ui.js";
 import { loginForm } from "./login.js";
 
 const ROLE = "bureau";
+const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
 const main = document.getElementById("main");
 
 function renderAccount(on) {
@@ -128,8 +129,10 @@ async function progressSection(sec) {
 async function campaignSection(sec) {
   const f = {
     name: h("input", { id: "c-name", required: true }),
-    starts_on: h("input", { id: "c-starts", type: "date", required: true }),
-    ends_on: h("input", { id: "c-ends", type: "date", required: true }),
+    // Text in the API's own YYYY-MM-DD, not type=date: a date input shows the browser's
+    // language (11/23/2026 in an English browser), and the banner shows dates this way too.
+    starts_on: h("input", { id: "c-starts", pattern: DATE_RE.source, placeholder: "2026-06-01", required: true, "aria-describedby": "c-date-hint" }),
+    ends_on: h("input", { id: "c-ends", pattern: DATE_RE.source, placeholder: "2026-06-30", required: true, "aria-describedby": "c-date-hint" }),
     // Text, not type=time: the seed's day ends at "24:00", which a time input cannot hold.
     daily_open: h("input", { id: "c-open", pattern: "^([01]\\d|2[0-4]):[0-5]\\d$", placeholder: "06:00", required: true }),
     daily_close: h("input", { id: "c-close", pattern: "^([01]\\d|2[0-4]):[0-5]\\d$", placeholder: "24:00", required: true }),
@@ -144,7 +147,7 @@ async function campaignSection(sec) {
     h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "保存设置")),
     msg
   );
-  sec.append(h("p", { class: "hint" }, "开放时间之外为系统维护时间，学校无法登录和上传。"), form);
+  sec.append(h("p", { class: "hint" }, "开放时间之外为系统维护时间，学校无法登录和上传。"), h("p", { class: "hint", id: "c-date-hint" }, "日期格式：年-月-日，如 2026-06-01；时间格式：时:分，如 06:00。"), form);
   try {
     const w = await getWindow();
     if (w.campaign) for (const k of Object.keys(f)) if (w.campaign[k]) f[k].value = w.campaign[k];
@@ -161,6 +164,13 @@ async function campaignSection(sec) {
       msg.className = "error";
       return;
     }
+    const badDate = ["starts_on", "ends_on"].find((k) => !DATE_RE.test(body[k]) || Number.isNaN(Date.parse(body[k])));
+    if (badDate) {
+      msg.textContent = `${labels[badDate]}格式不对，请按 年-月-日 填写，如 2026-06-01`;
+      msg.className = "error";
+      f[badDate].focus();
+      return;
+    }
     try {
       await api("/api/admin/campaign", { method: "PUT", role: ROLE, body });
       msg.textContent = "已保存";
@@ -173,13 +183,13 @@ async function campaignSection(sec) {
 }
 
 // ---------------------------------------------------------------- CSV imports
-function csvInput(id, header, example) {
+function csvInput(id, header, example, what) {
   const area = h("textarea", { id, rows: 6, spellcheck: "false", placeholder: `${header}\n${example}` });
-  const file = h("input", { type: "file", id: `${id}-file`, accept: ".csv,text/csv" });
-  file.addEventListener("change", async () => {
-    if (file.files[0]) area.value = await readCsvFile(file.files[0]);
+  const pick = filePicker({ id: `${id}-file`, text: "或选择 CSV 文件…", extra: `（${what}）`, accept: ".csv,text/csv", nameText: "未选择文件" });
+  pick.input.addEventListener("change", async () => {
+    if (pick.input.files[0]) area.value = await readCsvFile(pick.input.files[0]);
   });
-  return { area, file };
+  return { area, file: pick.el };
 }
 
 /** Excel saves Chinese CSV as GBK; try UTF-8 first and fall back when it does not decode. */
@@ -193,13 +203,13 @@ async function readCsvFile(f) {
 }
 
 function schoolsSection(sec) {
-  const { area, file } = csvInput("schools-csv", "district,school,stage", "浦东新区,上海市某某中学,junior");
+  const { area, file } = csvInput("schools-csv", "district,school,stage", "浦东新区,上海市某某中学,junior", "学校名单");
   const out = h("div", { id: "schools-result", "aria-live": "polite" });
   const btn = h("button", { type: "button", class: "primary", id: "schools-import" }, "导入学校并生成注册码");
   sec.append(
     h("p", { class: "hint" }, "CSV 表头为 district,school,stage；学段填 primary/junior/senior 或 小学/初中/高中。每个学校学段生成一个注册码，请下发给学校。"),
     h("div", { class: "field" }, h("label", { for: "schools-csv" }, "学校 CSV"), area),
-    h("div", { class: "field" }, h("label", { for: "schools-csv-file" }, "或选择 CSV 文件"), file),
+    h("div", { class: "field" }, file),
     h("div", { class: "actions" }, btn),
     out
   );
@@ -227,13 +237,13 @@ function schoolsSection(sec) {
 }
 
 function rosterSection(sec) {
-  const { area, file } = csvInput("roster-csv", "school_id,student_id,name,class", "S0001,G310101,张三,九年级1班");
+  const { area, file } = csvInput("roster-csv", "school_id,student_id,name,class", "S0001,G310101,张三,九年级1班", "学生名单");
   const out = h("div", { id: "roster-result", "aria-live": "polite" });
   const btn = h("button", { type: "button", class: "primary", id: "roster-import" }, "导入学生名单");
   sec.append(
     h("p", { class: "hint" }, "CSV 表头为 school_id,student_id,name,class。任何一行有错误时整份名单都不会导入，请按提示修改后重新导入。"),
     h("div", { class: "field" }, h("label", { for: "roster-csv" }, "学生名单 CSV"), area),
-    h("div", { class: "field" }, h("label", { for: "roster-csv-file" }, "或选择 CSV 文件"), file),
+    h("div", { class: "field" }, file),
     h("div", { class: "actions" }, btn),
     out
   );

@@ -1,7 +1,7 @@
 // 裁剪助手: turns a larger portrait into the 272×354, 300 dpi JPEG the rules ask for, by
 // cropping and uniform scaling only (the frame's aspect ratio is locked, so nothing is ever
 // stretched), with guides for where the head should sit.
-import { h, replace, say, statusChip, formatBytes, STATUS } from "./ui.js";
+import { h, replace, say, statusChip, formatBytes, filePicker, STATUS } from "./ui.js";
 import { PHOTO, withJfifDensity, checkPhotoFile } from "./filecheck.js";
 import { uploadOne } from "./upload.js";
 
@@ -69,6 +69,7 @@ export function renderCrop(source, f, W = PHOTO.width, H = PHOTO.height) {
 export async function encodeJpeg(canvas, dpi = PHOTO.minDpi) {
   for (const q of [0.92, 0.85, 0.75, 0.6]) {
     const blob = await new Promise((res) => canvas.toBlob(res, "image/jpeg", q));
+    if (!blob) throw new Error("浏览器无法把照片编码为 JPEG");
     const bytes = withJfifDensity(new Uint8Array(await blob.arrayBuffer()), dpi);
     if (bytes.length <= PHOTO.maxBytes) return new Blob([bytes], { type: "image/jpeg" });
   }
@@ -92,9 +93,16 @@ function drawGuides(g, x, y, w, hh) {
     g.lineTo(x + w, y + fy * hh);
     g.stroke();
     g.setLineDash([]);
-    g.fillStyle = "rgba(0, 90, 200, 0.95)";
-    g.font = "12px sans-serif";
-    g.fillText(label, x + 4, y + fy * hh - 4);
+    // A white halo under the blue text keeps the label readable over dark hair or background.
+    g.font = "bold 13px sans-serif";
+    g.lineJoin = "round";
+    g.lineWidth = 4;
+    g.strokeStyle = "rgba(255, 255, 255, 0.95)";
+    g.strokeText(label, x + 4, y + fy * hh - 5);
+    g.fillStyle = "rgba(0, 70, 170, 1)";
+    g.fillText(label, x + 4, y + fy * hh - 5);
+    g.strokeStyle = "rgba(0, 120, 255, 0.9)";
+    g.lineWidth = 1.5;
     g.setLineDash([6, 4]);
   }
   g.beginPath();
@@ -114,7 +122,8 @@ export async function cropView(ctx, params) {
     h("option", { value: "" }, "（只生成照片，不上传）"),
     students.map((s) => h("option", { value: s.student_id, selected: s.student_id === wanted }, `${s.name}（${s.student_id}，${s.class}）`))
   );
-  const fileInput = h("input", { type: "file", id: "crop-file", accept: "image/*" });
+  const filePick = filePicker({ id: "crop-file", text: "选择原始照片…", accept: "image/*", nameText: "尚未选择照片" });
+  const fileInput = filePick.input;
   const stage = h("canvas", {
     id: "crop-stage",
     class: "crop-stage",
@@ -157,6 +166,9 @@ export async function cropView(ctx, params) {
     g.lineWidth = 2;
     g.strokeRect(x, y, w, hh);
     if (guides.checked) drawGuides(g, x, y, w, hh);
+    // The frame in image pixels, on the canvas: lets a test check the locked aspect ratio
+    // (and so that the output is scaled the same in x and y) after drags and zooms.
+    Object.assign(stage.dataset, { frameX: frame.x, frameY: frame.y, frameW: frame.w, frameH: frame.h, outW: PHOTO.width, outH: PHOTO.height });
     const out = renderCrop(img, frame);
     const pg = preview.getContext("2d");
     pg.drawImage(out, 0, 0);
@@ -228,11 +240,25 @@ export async function cropView(ctx, params) {
   });
 
   makeBtn.addEventListener("click", async () => {
-    const blob = await encodeJpeg(renderCrop(img, frame));
+    let blob;
+    let problem;
+    makeBtn.disabled = true;
+    try {
+      blob = await encodeJpeg(renderCrop(img, frame));
+      problem = await checkPhotoFile(blob, ctx.limits());
+    } catch (e) {
+      // Encoding can fail (a canvas too big for the device's memory, a browser without JPEG
+      // export): say so instead of leaving the teacher with a button that does nothing.
+      const text = `生成照片失败：${e && e.message && /[\u4e00-\u9fff]/.test(e.message) ? e.message : "浏览器无法生成 JPEG 照片，请换用较小的原始照片或其他浏览器再试"}`;
+      replace(result, h("p", { class: "error", role: "alert", id: "crop-error" }, text));
+      say(text, "error");
+      return;
+    } finally {
+      makeBtn.disabled = false;
+    }
     const id = studentSel.value;
     const name = `${id || "photo"}.jpg`;
     const url = URL.createObjectURL(blob);
-    const problem = await checkPhotoFile(blob, ctx.limits());
     const upload = h("button", { type: "button", class: "primary", id: "crop-upload", disabled: !id || !!problem }, "上传为该学生照片");
     const status = h("div", { class: "crop-status", "aria-live": "polite" });
     replace(
@@ -287,7 +313,7 @@ export async function cropView(ctx, params) {
       "div",
       { class: "card toolbar" },
       h("div", { class: "field" }, h("label", { for: "crop-student" }, "学生"), studentSel),
-      h("div", { class: "field" }, h("label", { for: "crop-file" }, "原始照片"), fileInput)
+      h("div", { class: "field" }, h("span", { class: "field-label", "aria-hidden": "true" }, "原始照片"), filePick.el)
     ),
     editor
   );

@@ -1,7 +1,7 @@
 // 学生信息列表: the roster with status chips, thumbnails, filters, search, export, and a
 // single upload per row.
 import { download } from "./api.js";
-import { h, replace, say, statusChip, formatTime, STATUS, STATUS_ORDER } from "./ui.js";
+import { h, replace, say, statusChip, formatTime, filePicker, STATUS, STATUS_ORDER } from "./ui.js";
 import { checkPhotoFile } from "./filecheck.js";
 import { uploadOne } from "./upload.js";
 
@@ -81,11 +81,11 @@ export async function studentsView(ctx, params) {
     const reasons = (s.reasons || []).map((r) => h("li", { dataset: { code: r.code } }, r.message));
     const actions = h("td", { class: "actions-cell", "data-label": "操作" });
     if (MAY_UPLOAD.has(s.status)) {
-      const input = h("input", { type: "file", accept: ".jpg,.jpeg,image/jpeg", class: "sr-only", id: `file-${s.student_id}` });
+      const pick = filePicker({ id: `file-${s.student_id}`, text: s.status === "rejected" ? "重新上传" : "浏览…", extra: `（${s.name}）`, cls: "button small", accept: ".jpg,.jpeg,image/jpeg" });
+      const input = pick.input;
       input.addEventListener("change", () => input.files[0] && single(tr, s, input.files[0]));
       actions.append(
-        h("label", { class: "button small", for: `file-${s.student_id}` }, s.status === "rejected" ? "重新上传" : "浏览…", h("span", { class: "sr-only" }, `（${s.name}）`)),
-        input,
+        pick.el,
         h("a", { class: "small", href: `#crop?student=${encodeURIComponent(s.student_id)}` }, "裁剪助手")
       );
     }

@@ -32,6 +32,26 @@ export function replace(el, ...children) {
 }
 
 export const $ = (sel, root = document) => root.querySelector(sel);
+/**
+ * A file chooser that shows our own Chinese button instead of the browser's native control
+ * (whose "Choose File / No file chosen" follows the browser's language, not the page's). The
+ * input sits inside its label, visually hidden but still focusable, so the label's
+ * `:has(input:focus-visible)` rule shows keyboard focus on the button a sighted user sees.
+ * `nameText`: a line beside the button that says which file was chosen (null: none).
+ */
+export function filePicker({ id, text, extra = null, cls = "button", accept, multiple = false, directory = false, nameText = null }) {
+  const input = h("input", { type: "file", id, accept, multiple, webkitdirectory: directory, class: "sr-only" });
+  const label = h("label", { class: cls }, text, extra ? h("span", { class: "sr-only" }, extra) : null, input);
+  if (nameText === null) return { label, input, name: null, el: label };
+  const name = h("span", { class: "file-name hint", id: `${id}-name` }, nameText);
+  input.setAttribute("aria-describedby", name.id);
+  input.addEventListener("change", () => {
+    const f = input.files[0];
+    name.textContent = f ? (input.files.length > 1 ? `已选择 ${input.files.length} 个文件` : `已选择：${f.name}`) : nameText;
+  });
+  return { label, input, name, el: h("span", { class: "file-pick" }, label, name) };
+}
+
 
 export const STATUS = {
   not_uploaded: "未上传",

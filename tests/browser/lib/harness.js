@@ -19,7 +19,10 @@ if (!BASE) {
 
 export const CHROMIUM = "/usr/bin/chromium";
 
-/** Debian's Chromium, headless, with the flags this machine needs (no background network). */
+/**
+ * Debian's Chromium, headless, with the flags this machine needs (no background network), in
+ * Chinese like a teacher's browser (the context's locale does not reach native controls).
+ */
 export async function launch() {
   try {
     readFileSync(CHROMIUM, { flag: "r" }).length;
@@ -30,7 +33,7 @@ export async function launch() {
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: ["--lang=zh-CN", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
 }
 

@@ -116,13 +116,23 @@ test("busy: the page shows the seed's message and waits Retry-After before tryin
   await page.context().close();
 });
 
-test("a token the server no longer accepts sends the teacher back to the login", async () => {
-  const page = await newPage(browser);
-  await page.goto(`${BASE}/index.html`);
-  await page.evaluate(() => localStorage.setItem("gradphoto.token.school", "not-a-valid-token"));
-  await page.goto(`${BASE}/school.html#students`);
-  await page.getByRole("heading", { name: "学校登录" }).waitFor();
-  await page.locator("#notice", { hasText: "登录已失效" }).waitFor();
-  assert.equal(await page.evaluate(() => localStorage.getItem("gradphoto.token.school")), null);
-  await page.context().close();
+test("a token the server no longer accepts sends the teacher back to the login; the notice leaves the banner readable", async () => {
+  for (const viewport of [{ width: 1280, height: 800 }, { width: 375, height: 740 }]) {
+    const page = await newPage(browser, { viewport });
+    await page.goto(`${BASE}/index.html`);
+    await page.evaluate(() => localStorage.setItem("gradphoto.token.school", "not-a-valid-token"));
+    await page.goto(`${BASE}/school.html#students`);
+    await page.getByRole("heading", { name: "学校登录" }).waitFor();
+    const notice = page.locator("#notice .notice", { hasText: "登录已失效" });
+    await notice.waitFor();
+    assert.equal(await page.evaluate(() => localStorage.getItem("gradphoto.token.school")), null);
+    // The toast must not sit on the window banner (which says when uploads are open).
+    await page.locator("#window-banner .banner").waitFor();
+    const a = await notice.boundingBox();
+    const b = await page.locator("#window-banner").boundingBox();
+    const overlap = a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+    assert.ok(!overlap, `at ${viewport.width}px the notice ${JSON.stringify(a)} does not cover the banner ${JSON.stringify(b)}`);
+    assert.ok(a.x >= 0 && a.x + a.width <= viewport.width + 1 && a.y + a.height <= viewport.height + 1, `the notice is inside the viewport: ${JSON.stringify(a)}`);
+    await page.context().close();
+  }
 });
