@@ -34,10 +34,17 @@ bin="${CARGO_TARGET_DIR:-$root/target}/debug/gradphoto"
 artifacts="$here/.artifacts"
 mkdir -p "$artifacts"
 data=$(mktemp -d /tmp/gradphoto-browser.XXXXXX)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+# Two free ports, both held while picked so they differ: the server's, and the one
+# tests/cors.test.js serves web/ from as a second origin (the S3-website/CloudFront layout),
+# which the server is told to allow.
+read -r port pages_port < <(python3 -c 'import socket
+a, b = socket.socket(), socket.socket()
+a.bind(("127.0.0.1", 0)); b.bind(("127.0.0.1", 0))
+print(a.getsockname()[1], b.getsockname()[1])')
 url="http://127.0.0.1:$port"
+pages_origin="http://127.0.0.1:$pages_port"
 
-"$bin" serve --demo --data "$data" --addr "127.0.0.1:$port" --web "$root/web" >"$artifacts/server.log" 2>&1 &
+"$bin" serve --demo --data "$data" --addr "127.0.0.1:$port" --web "$root/web" --cors-origin "$pages_origin" >"$artifacts/server.log" 2>&1 &
 server=$!
 cleanup() {
   kill "$server" 2>/dev/null || true
@@ -59,5 +66,5 @@ curl -fsS "$url/api/window" >/dev/null || { echo "run.sh: $url/api/window never 
 echo "run.sh: server up at $url (log: $artifacts/server.log)" >&2
 
 status=0
-GRADPHOTO_URL="$url" SCREENSHOTS="$root/docs/screenshots" node --test --test-concurrency=1 "${@:-tests/}" || status=$?
+GRADPHOTO_URL="$url" GRADPHOTO_PAGES_PORT="$pages_port" SCREENSHOTS="$root/docs/screenshots" node --test --test-concurrency=1 "${@:-tests/}" || status=$?
 exit "$status"

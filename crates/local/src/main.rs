@@ -44,6 +44,11 @@ enum Command {
         /// Photo-check workers (0: photos wait in `uploaded` until a restart with workers).
         #[arg(long, env = "GRADPHOTO_CHECK_WORKERS", default_value_t = 2)]
         check_workers: usize,
+        /// Origin allowed to call the API and the signed upload/preview URLs from another site
+        /// (pages on an S3 website or CloudFront); repeat the flag or separate with commas.
+        /// Default: none, same-origin only.
+        #[arg(long = "cors-origin", env = "GRADPHOTO_CORS_ORIGIN", value_delimiter = ',', value_name = "ORIGIN")]
+        cors_origins: Vec<String>,
         /// Seed a demo campaign (open around the clock), two schools, a roster and accounts.
         #[arg(long)]
         demo: bool,
@@ -133,8 +138,13 @@ async fn main() -> ExitCode {
                 }
             }
         }
-        Command::Serve { data, addr, public_url, web, token_secret, max_in_flight, upload_ttl_secs, body_timeout_secs, check_workers, demo: with_demo } => {
+        Command::Serve { data, addr, public_url, web, token_secret, max_in_flight, upload_ttl_secs, body_timeout_secs, check_workers, cors_origins, demo: with_demo } => {
             init_tracing();
+            // Refuse a mistyped origin before binding, not at the first cross-origin request.
+            if let Err(e) = server::parse_origins(&cors_origins) {
+                eprintln!("错误：{e}");
+                return ExitCode::from(2);
+            }
             let listener = match tokio::net::TcpListener::bind(&addr).await {
                 Ok(l) => l,
                 Err(e) => {
@@ -153,6 +163,7 @@ async fn main() -> ExitCode {
                 upload_ttl: std::time::Duration::from_secs(upload_ttl_secs),
                 body_timeout: std::time::Duration::from_secs(body_timeout_secs),
                 check_workers,
+                cors_origins,
             };
             if with_demo {
                 let seeded = match server::open_records(&data) {

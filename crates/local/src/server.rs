@@ -5,10 +5,12 @@ use crate::check_queue::{CheckQueue, Deps, PoolChecker};
 use crate::disk::DiskStore;
 use crate::sqlite::SqliteRecords;
 use crate::store_http::{self, StoreState};
+use axum::http::{HeaderValue, Method, header};
 use gradphoto_api::{AppState, Config};
 use gradphoto_core::ports::{Clock, PhotoStore, Records, SystemClock};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -18,6 +20,8 @@ pub enum StartError {
     Store(#[from] gradphoto_core::ports::BackendError),
     #[error("cannot listen on {0}: {1}")]
     Listen(String, std::io::Error),
+    #[error("--cors-origin {0:?}: expected an origin such as https://photos.example.edu.cn (scheme and host, optional port, no path)")]
+    CorsOrigin(String),
 }
 
 pub struct Options {
@@ -30,6 +34,9 @@ pub struct Options {
     pub upload_ttl: std::time::Duration,
     pub body_timeout: std::time::Duration,
     pub check_workers: usize,
+    /// Origins whose pages may call the API and the signed `/store` URLs (pages published on
+    /// an S3 website or CloudFront with `API_BASE` pointing here). Empty: same origin only.
+    pub cors_origins: Vec<String>,
 }
 
 /// Pending checks held in memory; a student id is a few dozen bytes, so a whole city's burst
@@ -98,6 +105,13 @@ pub async fn build(opts: &Options, clock: Arc<dyn Clock>) -> Result<Embedded, St
     let state = AppState::new(dyn_records.clone(), dyn_store, clock.clone(), config);
     let store_routes = store_http::router(StoreState { disk, records: dyn_records, clock, queue: queue.clone() });
     let api = gradphoto_api::finish(gradphoto_api::all_routes().merge(store_routes), state.clone());
+    // Outermost, so a preflight never takes a concurrency permit and a 503 busy still carries
+    // the headers the page needs to read its Retry-After. Added before the pages' fallback:
+    // the pages themselves are never fetched cross-origin.
+    let api = match cors_layer(&opts.cors_origins)? {
+        Some(cors) => api.layer(cors),
+        None => api,
+    };
     let router = match &opts.web {
         Some(dir) => {
             let pages = tower_http::services::ServeDir::new(dir).append_index_html_on_directories(true);
@@ -106,6 +120,45 @@ pub async fn build(opts: &Options, clock: Arc<dyn Clock>) -> Result<Embedded, St
         None => api,
     };
     Ok(Embedded { records, state, queue, router })
+}
+
+/// Checks and normalises `--cors-origin` values: `scheme://host[:port]`, lower-cased because
+/// browsers send the Origin header serialised that way and the match is exact.
+pub fn parse_origins(origins: &[String]) -> Result<Vec<HeaderValue>, StartError> {
+    origins
+        .iter()
+        .map(|o| o.trim())
+        .filter(|o| !o.is_empty())
+        .map(|o| {
+            let bad = || StartError::CorsOrigin(o.to_owned());
+            let norm = o.trim_end_matches('/').to_ascii_lowercase();
+            let host = norm.strip_prefix("https://").or_else(|| norm.strip_prefix("http://")).ok_or_else(bad)?;
+            if host.is_empty() || host.contains(['/', '?', '#', '@', '*', ' ']) {
+                return Err(bad());
+            }
+            HeaderValue::from_str(&norm).map_err(|_| bad())
+        })
+        .collect()
+}
+
+/// The CORS answer for pages served from another origin; it mirrors template.yaml's HTTP API
+/// (methods, `authorization`/`content-type`, exposing `retry-after`/`content-disposition`,
+/// 10-minute preflight cache) and the bucket's rule for the signed PUT. No credentials: the
+/// pages send a bearer token, never cookies. `None` when no origin is configured, so
+/// browsers keep their same-origin default.
+pub fn cors_layer(origins: &[String]) -> Result<Option<CorsLayer>, StartError> {
+    let origins = parse_origins(origins)?;
+    if origins.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_methods([Method::GET, Method::HEAD, Method::POST, Method::PUT])
+            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+            .expose_headers([header::RETRY_AFTER, header::CONTENT_DISPOSITION])
+            .max_age(std::time::Duration::from_secs(600)),
+    ))
 }
 
 /// Runs until Ctrl-C: serves, re-checks what a previous run left in `uploaded`, and sweeps

@@ -63,7 +63,10 @@ test("J and K move through the queue", async () => {
 test("A approves; R needs a reason; 1 picks one, N writes a note, R rejects", async () => {
   await page.keyboard.press("a");
   await page.locator("#review-student-id", { hasText: sid(1) }).waitFor();
-  assert.match(await page.locator("#review-progress").textContent(), /本次已审核 1 张/);
+  // 已审核 is the approved status's label: the session count says 已处理.
+  const progress = await page.locator("#review-progress").textContent();
+  assert.match(progress, /^本次已处理 1 张（通过 1，不通过 0）/);
+  assert.doesNotMatch(progress, /已审核/);
 
   // Start from a clean slate of picks (the automatic findings may have preselected some).
   for (const box of await page.locator(".reasons-pick input:checked").all()) await box.uncheck();
@@ -94,7 +97,7 @@ test("the last one shows its automatic findings; approving it empties the queue"
   assert.match(await page.locator(".findings").textContent(), /几乎相同|相同|duplicate/);
   await page.keyboard.press("a");
   await page.locator("#queue-empty").waitFor();
-  assert.match(await page.locator("#review-progress").textContent(), /本次已审核 3 张（通过 2，不通过 1）/);
+  assert.match(await page.locator("#review-progress").textContent(), /本次已处理 3 张（通过 2，不通过 1）/);
   await shot(page, "13-review-empty");
   assert.equal((await call(`/api/students/${sid(2)}`, { token: teacher.token })).status, "approved");
   assert.deepEqual(page.errors, []);
