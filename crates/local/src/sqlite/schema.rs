@@ -163,6 +163,21 @@ mod tests {
     }
 
     #[test]
+    fn a_first_version_database_keeps_its_tickets_and_names_their_issuer_system() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(V1).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute_batch(
+            "PRAGMA foreign_keys = OFF;
+             INSERT INTO tickets (ticket_id, student_id, school_id, generation, size, issued_at, expires_at) VALUES ('t1', 'S1', 'sc', 0, 1, 0, 0);",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let issuer: String = conn.query_row("SELECT issued_by FROM tickets WHERE ticket_id = 't1'", [], |r| r.get(0)).unwrap();
+        assert_eq!(issuer, "system");
+    }
+
+    #[test]
     fn a_newer_database_is_refused() {
         let mut conn = Connection::open_in_memory().unwrap();
         conn.pragma_update(None, "user_version", 99).unwrap();
