@@ -34,17 +34,13 @@ bin="${CARGO_TARGET_DIR:-$root/target}/debug/gradphoto"
 artifacts="$here/.artifacts"
 mkdir -p "$artifacts"
 data=$(mktemp -d /tmp/gradphoto-browser.XXXXXX)
-# Two free ports, both held while picked so they differ: the server's, and the one
-# tests/cors.test.js serves web/ from as a second origin (the S3-website/CloudFront layout),
-# which the server is told to allow.
-read -r port pages_port < <(python3 -c 'import socket
-a, b = socket.socket(), socket.socket()
-a.bind(("127.0.0.1", 0)); b.bind(("127.0.0.1", 0))
-print(a.getsockname()[1], b.getsockname()[1])')
-url="http://127.0.0.1:$port"
+# The port tests/cors.test.js serves web/ from as a second origin (the S3-website/CloudFront
+# layout), which the server is told to allow. The server itself binds port 0 and prints the
+# address it got, so no other process can take its port between picking and binding.
+pages_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 pages_origin="http://127.0.0.1:$pages_port"
 
-"$bin" serve --demo --data "$data" --addr "127.0.0.1:$port" --web "$root/web" --cors-origin "$pages_origin" >"$artifacts/server.log" 2>&1 &
+"$bin" serve --demo --data "$data" --addr "127.0.0.1:0" --web "$root/web" --cors-origin "$pages_origin" >"$artifacts/server.log" 2>&1 &
 server=$!
 cleanup() {
   kill "$server" 2>/dev/null || true
@@ -53,8 +49,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
+url=""
 for _ in $(seq 1 120); do
-  if curl -fsS "$url/api/window" >/dev/null 2>&1; then break; fi
+  url=$(sed -n 's/^listening on //p' "$artifacts/server.log" | head -1)
+  if [ -n "$url" ] && curl -fsS "$url/api/window" >/dev/null 2>&1; then break; fi
   if ! kill -0 "$server" 2>/dev/null; then
     echo "run.sh: the server exited; its log:" >&2
     cat "$artifacts/server.log" >&2
@@ -62,6 +60,7 @@ for _ in $(seq 1 120); do
   fi
   sleep 0.5
 done
+[ -n "$url" ] || { echo "run.sh: the server never printed its address; log in $artifacts/server.log" >&2; exit 1; }
 curl -fsS "$url/api/window" >/dev/null || { echo "run.sh: $url/api/window never answered; log in $artifacts/server.log" >&2; exit 1; }
 echo "run.sh: server up at $url (log: $artifacts/server.log)" >&2
 

@@ -83,6 +83,7 @@ impl Env {
             generation: 0,
             issued_at: at,
             expires_at: at + Duration::minutes(15),
+            issued_by: "teacher1".into(),
         };
         self.adapters.records.issue_ticket(&t).await.unwrap();
     }
