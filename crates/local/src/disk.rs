@@ -139,12 +139,12 @@ impl DiskStore {
     /// Writes and syncs `bytes` beside `key` without putting them under it yet. An upload is
     /// staged before its claim, so a failed disk write leaves no claim without bytes, and only
     /// a won claim puts bytes under the key (a replayed URL can never touch the winner's).
-    pub async fn stage(&self, key: &str, bytes: Vec<u8>) -> Result<Staged, BackendError> {
+    pub async fn stage(&self, key: &str, bytes: impl AsRef<[u8]> + Send + 'static) -> Result<Staged, BackendError> {
         let path = self.path_of(key).ok_or_else(|| unsafe_key(key))?;
         blocking(move || {
             let tmp = temp_beside(&path)?;
             let staged = Staged { tmp, path, done: false };
-            fill_synced(&staged.tmp, &bytes)?;
+            fill_synced(&staged.tmp, bytes.as_ref())?;
             Ok(staged)
         })
         .await
@@ -160,16 +160,11 @@ pub struct Staged {
 
 impl Staged {
     pub async fn commit(mut self) -> Result<(), BackendError> {
-        self.done = true;
         let (tmp, path) = (self.tmp.clone(), self.path.clone());
-        blocking(move || {
-            let result = rename_durably(&tmp, &path);
-            if result.is_err() {
-                let _ = std::fs::remove_file(&tmp);
-            }
-            result
-        })
-        .await
+        let result = blocking(move || rename_durably(&tmp, &path)).await;
+        // On failure the staged file is still there, and `drop` removes it.
+        self.done = result.is_ok();
+        result
     }
 }
 

@@ -73,7 +73,7 @@ async fn put_object(
         return Err(size_mismatch());
     }
     let parsed = ObjectKey::parse(&key).ok_or_else(|| ApiError::bad_request("bad_key", "上传地址无效"))?;
-    let staged = state.disk.stage(&key, bytes.to_vec()).await?;
+    let staged = state.disk.stage(&key, bytes).await?;
     // Spawned: a client hanging up must not cancel the step between the claim and the rename.
     let claimed = tokio::spawn(async move {
         let claim = state.records.claim_upload(&parsed.student_id, &parsed.ticket_id, now).await?;

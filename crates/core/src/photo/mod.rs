@@ -120,7 +120,7 @@ pub fn check(bytes: &[u8], stage: Stage, rules: &Rules) -> Report {
     // cheaply. A modest wrong size is still decoded, so the teacher learns every other fault
     // (background, colour, no face) at once instead of one re-crop at a time.
     let wrong_size = report.hard.iter().any(|r| r.code == "wrong_size");
-    if wrong_size && (header.width == 0 || header.height == 0 || header.width > rules.width.saturating_mul(rules.wrong_size_decode_factor) || header.height > rules.height.saturating_mul(rules.wrong_size_decode_factor)) {
+    if wrong_size && !rules.may_decode(header.width, header.height) {
         return report;
     }
     if !header.complete {

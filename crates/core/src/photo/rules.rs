@@ -92,6 +92,15 @@ pub struct Rules {
     pub scarf_min_fraction: f32,
 }
 
+impl Rules {
+    /// Whether a frame of this size is small enough to decode: at most
+    /// `wrong_size_decode_factor` times the required size each way, and not empty.
+    pub fn may_decode(&self, width: u32, height: u32) -> bool {
+        let factor = self.wrong_size_decode_factor;
+        (1..=self.width.saturating_mul(factor)).contains(&width) && (1..=self.height.saturating_mul(factor)).contains(&height)
+    }
+}
+
 impl Default for Rules {
     fn default() -> Self {
         Self {
