@@ -105,29 +105,15 @@ fn a_malformed_origin_stops_the_server_before_it_listens() {
 
 #[tokio::test]
 async fn a_busy_answer_still_lets_the_page_read_retry_after() {
-    use tokio::io::AsyncWriteExt;
     let app = App::spawn_with(&["--cors-origin", PAGES, "--max-in-flight", "1"], &[]).await;
     let bureau = app.bureau().await;
     app.open_campaign(&bureau).await;
     let school = app.school(&bureau, "跨域忙碌中学", "senior", "BUSY", 1).await;
     let grant = app.presign(&school.token, &school.ids[0], 20_000).await;
-    let url = grant["uploads"][0]["url"].as_str().unwrap();
-    let path = &url[url.find("/store/").unwrap()..];
     // A signed PUT whose body never arrives holds the only slot while its handler waits.
-    let host = app.url.trim_start_matches("http://").to_owned();
-    let mut held = tokio::net::TcpStream::connect(&host).await.unwrap();
-    let head = format!("PUT {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: image/jpeg\r\nContent-Length: 20000\r\n\r\n");
-    held.write_all(head.as_bytes()).await.unwrap();
-    let mut busy = None;
-    for _ in 0..100 {
-        let r = app.client.get(app.at("/api/window")).header("origin", PAGES).send().await.unwrap();
-        if r.status() == StatusCode::SERVICE_UNAVAILABLE {
-            busy = Some(r);
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    let r = busy.expect("the held PUT made the server busy");
+    let held = app.stall_upload(grant["uploads"][0]["url"].as_str().unwrap(), 20_000, &[]).await;
+    let r = app.client.get(app.at("/api/window")).header("origin", PAGES).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE, "the held PUT made the server busy");
     assert!(header(&r, "retry-after").is_some());
     assert_eq!(header(&r, "access-control-allow-origin"), Some(PAGES));
     assert!(header(&r, "access-control-expose-headers").unwrap_or("").to_ascii_lowercase().contains("retry-after"));

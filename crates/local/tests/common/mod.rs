@@ -208,6 +208,39 @@ impl App {
         req.body(bytes).send().await.unwrap()
     }
 
+    /// Starts a signed PUT of `size` bytes that sends only its head and `first` body bytes, and
+    /// returns once the server holds a concurrency slot for it. `Expect: 100-continue` makes the
+    /// server answer "100 Continue" when the handler starts reading the body — after the
+    /// limiter let it in — so the caller's next request cannot race it for the slot.
+    #[allow(dead_code)]
+    pub async fn stall_upload(&self, url: &str, size: usize, first: &[u8]) -> tokio::net::TcpStream {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let url = reqwest::Url::parse(url).expect("upload URL");
+        let host = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap());
+        let mut conn = tokio::net::TcpStream::connect(&host).await.unwrap();
+        let head = format!(
+            "PUT {}?{} HTTP/1.1\r\nHost: {host}\r\nContent-Type: image/jpeg\r\nContent-Length: {size}\r\nExpect: 100-continue\r\n\r\n",
+            url.path(),
+            url.query().unwrap_or(""),
+        );
+        conn.write_all(head.as_bytes()).await.unwrap();
+        let mut interim = Vec::new();
+        let read = async {
+            let mut buf = [0u8; 1024];
+            while !interim.windows(4).any(|w| w == b"\r\n\r\n") {
+                let n = conn.read(&mut buf).await.unwrap();
+                assert!(n > 0, "the server closed a stalled upload before it started");
+                interim.extend_from_slice(&buf[..n]);
+            }
+        };
+        // A hang guard, not a speed check.
+        tokio::time::timeout(Duration::from_secs(60), read).await.expect("no answer to Expect: 100-continue");
+        let interim = String::from_utf8_lossy(&interim);
+        assert!(interim.starts_with("HTTP/1.1 100"), "the stalled upload was not let in: {interim}");
+        conn.write_all(first).await.unwrap();
+        conn
+    }
+
     /// Presign + PUT, as the page does; returns the PUT's status.
     pub async fn upload(&self, token: &str, student_id: &str, bytes: Vec<u8>) -> StatusCode {
         let v = self.presign(token, student_id, bytes.len()).await;
