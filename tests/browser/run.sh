@@ -34,13 +34,18 @@ bin="${CARGO_TARGET_DIR:-$root/target}/debug/gradphoto"
 artifacts="$here/.artifacts"
 mkdir -p "$artifacts"
 data=$(mktemp -d /tmp/gradphoto-browser.XXXXXX)
-# The port tests/cors.test.js serves web/ from as a second origin (the S3-website/CloudFront
-# layout), which the server is told to allow. The server itself binds port 0 and prints the
-# address it got, so no other process can take its port between picking and binding.
-pages_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-pages_origin="http://127.0.0.1:$pages_port"
+# The ports tests/cors.test.js may serve web/ from as a second origin (the S3-website/CloudFront
+# layout); the server is told to allow each. Three, held open together so they differ: the test
+# binds the first still free, since any one may be taken between picking and binding. The
+# server itself binds port 0 and prints the address it got.
+pages_ports=$(python3 -c '
+import socket
+socks = [socket.socket() for _ in range(3)]
+for s in socks: s.bind(("127.0.0.1", 0))
+print(",".join(str(s.getsockname()[1]) for s in socks))')
+pages_origins=$(echo "$pages_ports" | sed 's/\([0-9][0-9]*\)/http:\/\/127.0.0.1:\1/g')
 
-"$bin" serve --demo --data "$data" --addr "127.0.0.1:0" --web "$root/web" --cors-origin "$pages_origin" >"$artifacts/server.log" 2>&1 &
+"$bin" serve --demo --data "$data" --addr "127.0.0.1:0" --web "$root/web" --cors-origin "$pages_origins" >"$artifacts/server.log" 2>&1 &
 server=$!
 cleanup() {
   kill "$server" 2>/dev/null || true
@@ -65,5 +70,5 @@ curl -fsS "$url/api/window" >/dev/null || { echo "run.sh: $url/api/window never 
 echo "run.sh: server up at $url (log: $artifacts/server.log)" >&2
 
 status=0
-GRADPHOTO_URL="$url" GRADPHOTO_PAGES_PORT="$pages_port" SCREENSHOTS="$root/docs/screenshots" node --test --test-concurrency=1 "${@:-tests/}" || status=$?
+GRADPHOTO_URL="$url" GRADPHOTO_PAGES_PORTS="$pages_ports" SCREENSHOTS="$root/docs/screenshots" node --test --test-concurrency=1 "${@:-tests/}" || status=$?
 exit "$status"

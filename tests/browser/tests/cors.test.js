@@ -12,11 +12,14 @@ import { fileURLToPath } from "node:url";
 import { BASE, launch, newPage, fixture, bureauToken, makeSchool, registerSchool } from "../lib/harness.js";
 
 const WEB = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "web");
-const PAGES_PORT = Number(process.env.GRADPHOTO_PAGES_PORT);
-if (!PAGES_PORT) {
-  throw new Error("GRADPHOTO_PAGES_PORT is not set: run the tests with tests/browser/run.sh, which picks it and allows its origin on the server");
+// run.sh offers a few free ports, all allowed on the server; the first that still binds here is
+// the website's origin. (Picked ports are released before this file runs, so one may have been
+// taken meanwhile; three all taken is not a thing that happens.)
+const PAGES_PORTS = (process.env.GRADPHOTO_PAGES_PORTS || "").split(",").map(Number).filter(Boolean);
+if (PAGES_PORTS.length === 0) {
+  throw new Error("GRADPHOTO_PAGES_PORTS is not set: run the tests with tests/browser/run.sh, which picks them and allows their origins on the server");
 }
-const PAGES = `http://127.0.0.1:${PAGES_PORT}`;
+let PAGES;
 const TYPES = { ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8", ".png": "image/png", ".svg": "image/svg+xml", ".jpg": "image/jpeg", ".ico": "image/x-icon" };
 
 let pagesServer;
@@ -26,7 +29,7 @@ let browser;
 let school;
 let teacher;
 
-function servePages() {
+async function servePages() {
   const server = http.createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url, PAGES).pathname);
     if (path === "/config.js") {
@@ -46,10 +49,26 @@ function servePages() {
       res.end();
     }
   });
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(PAGES_PORT, "127.0.0.1", () => resolve(server));
-  });
+  const listen = (port) =>
+    new Promise((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, "127.0.0.1", () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+  const refused = [];
+  for (const port of PAGES_PORTS) {
+    try {
+      await listen(port);
+      PAGES = `http://127.0.0.1:${port}`;
+      return server;
+    } catch (e) {
+      if (e.code !== "EADDRINUSE") throw e;
+      refused.push(port);
+    }
+  }
+  throw new Error(`every port run.sh allowed for the pages is taken: ${refused.join(", ")}`);
 }
 
 before(async () => {
