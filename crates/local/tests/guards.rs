@@ -113,7 +113,9 @@ async fn many_concurrent_uploads_for_one_student_leave_exactly_one_winner() {
 
 #[tokio::test]
 async fn upload_urls_refuse_tampering_replay_and_expiry() {
-    let app = App::spawn_with(&["--upload-ttl-secs", "2"], &[]).await;
+    // Five seconds: the refusals below must all reach the server before the URL expires, even
+    // on a loaded CI machine; the expiry case then waits it out.
+    let app = App::spawn_with(&["--upload-ttl-secs", "5"], &[]).await;
     let bureau = app.bureau().await;
     app.open_campaign(&bureau).await;
     let school = app.school(&bureau, "三中", "senior", "U", 3).await;
@@ -151,7 +153,7 @@ async fn upload_urls_refuse_tampering_replay_and_expiry() {
 
     // An expired URL is refused and the student stays without a photo.
     let v = app.presign(&school.token, "U0002", photo.len()).await;
-    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(6100)).await;
     assert_eq!(error_code(app.put_grant(&v["uploads"][0], photo.clone()).await).await, (StatusCode::FORBIDDEN, "url_expired".into()));
     let record: Value = app.get(&school.token, "/api/students/U0002").await.json().await.unwrap();
     assert_eq!(record["status"], "not_uploaded");
