@@ -7,7 +7,11 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 py=python3
-free_port() { "$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# Three ports held open together, so they differ from each other.
+free_ports() { "$py" -c 'import socket
+socks = [socket.socket() for _ in range(3)]
+for s in socks: s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in socks))'; }
 wait_port() { for _ in $(seq 1 600); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.2; done; return 1; }
 
 logs=$(mktemp -d)
@@ -15,7 +19,7 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; }
 trap cleanup EXIT
 
-moto_port=$(free_port); lambda_port=$(free_port); gw_port=$(free_port)
+read -r moto_port lambda_port gw_port < <(free_ports)
 "$py" infra/moto_serial.py -H 127.0.0.1 -p "$moto_port" >"$logs/moto.log" 2>&1 & pids+=($!)
 wait_port "$moto_port" || { echo "moto did not start"; exit 1; }
 

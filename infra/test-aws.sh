@@ -47,15 +47,28 @@ fi
 status=0
 export SAM_CLI_TELEMETRY=0
 
-# One moto server for every test binary (each test makes its own table and bucket).
-port=$("$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$py" infra/moto_serial.py -H 127.0.0.1 -p "$port" >/tmp/gradphoto-moto-$port.log 2>&1 &
-moto_pid=$!
-trap 'kill $moto_pid 2>/dev/null' EXIT
-for _ in $(seq 1 300); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-  sleep 0.1
+# One moto server for every test binary (each test makes its own table and bucket). The port is
+# picked, released, then bound by moto, so another process may take it in between: moto then
+# exits and is started again on another port.
+moto_pid=""
+trap '[ -n "$moto_pid" ] && kill $moto_pid 2>/dev/null' EXIT
+for attempt in 1 2 3; do
+  port=$("$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  "$py" infra/moto_serial.py -H 127.0.0.1 -p "$port" >/tmp/gradphoto-moto-$port.log 2>&1 &
+  moto_pid=$!
+  up=0
+  for _ in $(seq 1 300); do
+    kill -0 "$moto_pid" 2>/dev/null || break
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then up=1; break; fi
+    sleep 0.1
+  done
+  [ "$up" = 1 ] && kill -0 "$moto_pid" 2>/dev/null && break
+  echo "test-aws: moto did not start on port $port (attempt $attempt); its log:" >&2
+  cat /tmp/gradphoto-moto-$port.log >&2
+  kill "$moto_pid" 2>/dev/null
+  moto_pid=""
 done
+[ -n "$moto_pid" ] || { echo "test-aws: FAILED to start moto's server" >&2; exit 1; }
 export GRADPHOTO_MOTO_URL="http://127.0.0.1:$port"
 
 echo "== cargo test ${test_scope[*]}: AWS adapters, contract suite and Lambda handlers against moto ($GRADPHOTO_MOTO_URL)"

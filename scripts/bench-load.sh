@@ -10,10 +10,16 @@ students=${2:-2000}
 shift $(( $# > 2 ? 2 : $# ))
 cargo build --release -q -p gradphoto-local -p gradphoto-loadgen
 data=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-GRADPHOTO_LOG=warn target/release/gradphoto serve --demo --data "$data" --addr "127.0.0.1:$port" "$@" > "$data/server.log" 2>&1 &
+# Port 0: the server prints the address it got, so nothing can take the port in between.
+GRADPHOTO_LOG=warn target/release/gradphoto serve --demo --data "$data" --addr "127.0.0.1:0" "$@" > "$data/server.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null; rm -rf "$data"' EXIT
-for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/api/window" >/dev/null && break; sleep 0.1; done
-target/release/gradphoto-loadgen --url "http://127.0.0.1:$port" --clients "$clients" --students "$students" \
+url=""
+for _ in $(seq 100); do
+  url=$(sed -n 's/^listening on //p' "$data/server.log" | head -1)
+  [ -n "$url" ] && curl -fs "$url/api/window" >/dev/null && break
+  sleep 0.1
+done
+[ -n "$url" ] || { echo "bench-load.sh: the server never printed its address:" >&2; cat "$data/server.log" >&2; exit 1; }
+target/release/gradphoto-loadgen --url "$url" --clients "$clients" --students "$students" \
   --photo crates/core/tests/corpus/astronaut_valid.jpg --server-pid "$pid"
