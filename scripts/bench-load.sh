@@ -16,7 +16,7 @@ pid=$!
 trap 'kill $pid 2>/dev/null; rm -rf "$data"' EXIT
 url=""
 for _ in $(seq 100); do
-  url=$(sed -n 's/^listening on //p' "$data/server.log" | head -1)
+  url=$(awk '/^listening on /{print $3; exit}' "$data/server.log")
   [ -n "$url" ] && curl -fs "$url/api/window" >/dev/null && break
   sleep 0.1
 done

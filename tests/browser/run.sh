@@ -16,7 +16,9 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 [ -x /usr/bin/chromium ] || { echo "run.sh: /usr/bin/chromium still missing after install" >&2; exit 1; }
 # Without a CJK font the screenshots show boxes instead of Chinese.
-if ! fc-list :lang=zh 2>/dev/null | grep -q .; then
+# `grep .` reads all of fc-list's output: with -q it could exit first, and pipefail would count
+# fc-list's SIGPIPE as "no font".
+if ! fc-list :lang=zh 2>/dev/null | grep . >/dev/null; then
   echo "run.sh: no Chinese font; installing Debian's fonts-wqy-microhei" >&2
   if ! { apt-get update && apt-get install -y fonts-wqy-microhei; } >&2; then
     echo "run.sh: FAILED to install fonts-wqy-microhei" >&2
@@ -56,7 +58,7 @@ trap cleanup EXIT
 
 url=""
 for _ in $(seq 1 120); do
-  url=$(sed -n 's/^listening on //p' "$artifacts/server.log" | head -1)
+  url=$(awk '/^listening on /{print $3; exit}' "$artifacts/server.log")
   if [ -n "$url" ] && curl -fsS "$url/api/window" >/dev/null 2>&1; then break; fi
   if ! kill -0 "$server" 2>/dev/null; then
     echo "run.sh: the server exited; its log:" >&2

@@ -2,6 +2,7 @@ use clap::{Parser, Subcommand};
 use gradphoto_core::ports::{AccountError, Records};
 use gradphoto_core::{Account, Password, Role, Stage, Username};
 use gradphoto_local::{check_cmd, demo, purge_cmd, server};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -116,7 +117,8 @@ async fn main() -> ExitCode {
             init_tracing();
             match purge_cmd::run(&data, yes, force).await {
                 Ok(report) => {
-                    println!("{report}");
+                    // A reader that stops early (`| grep -q`, `| head`) is not a failure.
+                    let _ = writeln!(std::io::stdout().lock(), "{report}");
                     ExitCode::SUCCESS
                 }
                 Err(e) => {

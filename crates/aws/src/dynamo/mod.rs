@@ -12,8 +12,8 @@ mod purge;
 mod records;
 pub mod tx;
 
-use crate::keys::{self, GSI1PK, GSI2PK, GSI2SK, PK, SK};
-use aws_sdk_dynamodb::types::{KeysAndAttributes, Select};
+use crate::keys::{self, GSI1PK, GSI2PK, GSI2SK, PK};
+use aws_sdk_dynamodb::types::KeysAndAttributes;
 use gradphoto_core::Status;
 use gradphoto_core::ports::BackendError;
 use items::{StoredStudent, stored_student};

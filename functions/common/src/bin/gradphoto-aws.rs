@@ -11,6 +11,7 @@ use gradphoto_core::ports::{AccountError, Records};
 use gradphoto_core::purge;
 use gradphoto_core::upload::{InlineChecker, process_landed};
 use gradphoto_core::{Account, Password, Role, Username};
+use std::io::Write;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -131,7 +132,8 @@ async fn run(cli: Cli) -> Result<String, String> {
 async fn main() -> ExitCode {
     match run(Cli::parse()).await {
         Ok(msg) => {
-            println!("{msg}");
+            // A reader that stops early (`| grep -q`, `| head`) is not a failure of the command.
+            let _ = writeln!(std::io::stdout().lock(), "{msg}");
             ExitCode::SUCCESS
         }
         Err(e) => {
