@@ -84,6 +84,16 @@ pub fn evaluate(campaign: Option<&Campaign>, now: DateTime<Utc>) -> WindowState 
             closes_at: None,
         };
     }
+    if open_min == 0 && close_min >= 24 * 60 {
+        // Open around the clock: the next closing is the campaign's end, not midnight.
+        return WindowState {
+            open: true,
+            phase: Phase::Open,
+            message: format!("系统全天开放，照片上传截止到 {} 24:00。", c.ends_on.format("%Y年%m月%d日")),
+            next_open_at: None,
+            closes_at: Some(last_close),
+        };
+    }
     let open_today = at_minutes(tz, today, open_min);
     let close_today = at_minutes(tz, today, close_min);
     if local >= open_today && local < close_today {
@@ -122,6 +132,19 @@ mod tests {
 
     fn shanghai(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn a_campaign_open_around_the_clock_names_its_end_not_midnight() {
+        let c = Campaign { daily_open: "00:00".into(), daily_close: "24:00".into(), ..campaign() };
+        for at in ["2026-06-08T00:00:00+08:00", "2026-07-01T23:59:00+08:00", "2026-10-12T23:59:59+08:00"] {
+            let w = evaluate(Some(&c), shanghai(at));
+            assert_eq!((w.open, w.phase), (true, Phase::Open), "{at}");
+            assert_eq!(w.message, "系统全天开放，照片上传截止到 2026年10月12日 24:00。", "{at}");
+            assert_eq!(w.closes_at.map(|t| t.with_timezone(&Utc)), Some(shanghai("2026-10-13T00:00:00+08:00")), "{at}");
+        }
+        assert_eq!(evaluate(Some(&c), shanghai("2026-10-13T00:00:00+08:00")).phase, Phase::Ended);
+        assert_eq!(evaluate(Some(&c), shanghai("2026-06-07T23:59:00+08:00")).phase, Phase::NotStarted);
     }
 
     #[test]
