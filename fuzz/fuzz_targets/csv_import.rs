@@ -31,6 +31,7 @@ fuzz_target!(|data: &[u8]| {
                 photo_key: None,
                 generation: 0,
                 photo_hash: None,
+                version: 0,
             })
             .collect();
         let out = roster_csv(&students).expect("export of parsed rows");

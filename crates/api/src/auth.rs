@@ -3,8 +3,6 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
 use axum::extract::FromRequestParts;
 use axum::http::{StatusCode, header, request::Parts};
 use chrono::{DateTime, Utc};
@@ -46,37 +44,6 @@ pub fn verify_token(state: &AppState, token: &str, now: DateTime<Utc>) -> Option
     (data.claims.exp > now.timestamp()).then_some(data.claims)
 }
 
-/// argon2id with the crate's default (OWASP) parameters, off the async threads.
-pub async fn hash_password(password: String) -> ApiResult<String> {
-    tokio::task::spawn_blocking(move || {
-        Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string())
-    })
-    .await
-    .map_err(|e| ApiError::Backend(gradphoto_core::ports::BackendError::new(e)))?
-    .map_err(|e| ApiError::Backend(gradphoto_core::ports::BackendError::new(format!("hash: {e}"))))
-}
-
-/// A hash of a random password nobody knows, verified against when the username is unknown
-/// so that both paths cost the same (no username enumeration by timing).
-static DECOY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    let random: [u8; 16] = rand::random();
-    Argon2::default().hash_password(&random).map(|h| h.to_string()).unwrap_or_default()
-});
-
-/// True when `password` matches `hash`; with no hash (unknown user) it does the same work and
-/// answers false.
-pub async fn verify_password(password: String, hash: Option<String>) -> bool {
-    tokio::task::spawn_blocking(move || {
-        let known = hash.is_some();
-        let hash = hash.unwrap_or_else(|| DECOY_HASH.clone());
-        match PasswordHash::new(&hash) {
-            Ok(p) => Argon2::default().verify_password(password.as_bytes(), &p).is_ok() && known,
-            Err(_) => false,
-        }
-    })
-    .await
-    .unwrap_or(false)
-}
 
 fn bearer(parts: &Parts) -> Option<&str> {
     let v = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;

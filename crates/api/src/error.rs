@@ -5,6 +5,7 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use gradphoto_core::ports::BackendError;
+use gradphoto_service::{AccountRefused, NewAccountError};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -57,6 +58,20 @@ impl ApiError {
             ApiError::Busy { .. } => "busy",
             ApiError::Backend(_) => "internal",
         }
+    }
+}
+
+/// How the API words a refused account: one stable code per reason.
+pub fn account_error(e: NewAccountError) -> ApiError {
+    let message = e.to_string();
+    match e {
+        NewAccountError::InvalidUsername(_) => ApiError::bad_request("invalid_username", message),
+        NewAccountError::WeakPassword(_) => ApiError::bad_request("weak_password", message),
+        NewAccountError::NotStaffRole => ApiError::bad_request("invalid_role", message),
+        NewAccountError::Refused(AccountRefused::UnknownCode) => ApiError::not_found("unknown_code", message),
+        NewAccountError::Refused(AccountRefused::CodeUsed) => ApiError::conflict("code_used", message),
+        NewAccountError::Refused(AccountRefused::UsernameTaken) => ApiError::conflict("username_taken", message),
+        NewAccountError::Backend(e) => ApiError::Backend(e),
     }
 }
 

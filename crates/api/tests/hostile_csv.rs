@@ -158,6 +158,7 @@ fn student(name: &str, class: &str, reason: &str) -> Student {
         photo_key: None,
         generation: 1,
         photo_hash: None,
+        version: 0,
     }
 }
 

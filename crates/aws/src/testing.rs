@@ -70,3 +70,15 @@ pub async fn fresh() -> Adapters {
     schema::create_bucket(adapters.store.client(), &settings.bucket).await.expect("create bucket");
     adapters
 }
+
+/// The school the `events/` fixtures name (`sch-1`), as the Lambda tests seed it.
+pub fn fixture_school() -> gradphoto_core::School {
+    gradphoto_core::School {
+        school_id: "sch-1".into(),
+        district: "浦东新区".into(),
+        name: "上海市建平中学".into(),
+        stage: gradphoto_core::Stage::Senior,
+        registration_code: "REGEXAMPLE1".into(),
+        username: None,
+    }
+}

@@ -77,9 +77,9 @@ async fn campaign_round_trips() {
         name: "2025 届毕业生".into(),
         starts_on: chrono::NaiveDate::from_ymd_opt(2025, 6, 1).unwrap(),
         ends_on: chrono::NaiveDate::from_ymd_opt(2025, 6, 30).unwrap(),
-        daily_open: "06:00".into(),
-        daily_close: "24:00".into(),
-        timezone: "Asia/Shanghai".into(),
+        daily_open: DailyTime::parse("06:00").unwrap(),
+        daily_close: DailyTime::parse("24:00").unwrap(),
+        timezone: "Asia/Shanghai".parse().unwrap(),
     };
     r.put_campaign(&c).await.unwrap();
     assert_eq!(r.campaign().await.unwrap(), Some(c));

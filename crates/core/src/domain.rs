@@ -1,7 +1,7 @@
 //! Domain newtypes: a value of these types has been validated, so the rest of the code never
 //! re-checks a student id or a stage.
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -17,8 +17,6 @@ pub enum ParseError {
     Username(String),
     #[error("密码至少 6 位，且须同时包含字母和数字")]
     WeakPassword,
-    #[error("{0}")]
-    Campaign(String),
 }
 
 /// 学籍副号: 1–32 ASCII letters or digits, unique within a campaign. Also used as a path
@@ -122,10 +120,6 @@ impl Status {
             Status::Approved => "已审核",
             Status::Rejected => "未通过审核",
         }
-    }
-    /// One successful upload per student; only a rejected photo may be replaced.
-    pub fn may_upload(self) -> bool {
-        matches!(self, Status::NotUploaded | Status::Rejected)
     }
 }
 
@@ -252,6 +246,10 @@ pub struct Student {
     pub generation: u32,
     /// Perceptual hash of the current photo (for duplicate detection), if checked.
     pub photo_hash: Option<u64>,
+    /// Moved on by every write of the student (`lifecycle::Transition`); each conditional write
+    /// tests it, so two decisions racing on one student cannot both land.
+    #[serde(default)]
+    pub version: u64,
 }
 
 impl Student {
@@ -363,46 +361,6 @@ pub struct AuditEvent {
     pub to: Status,
     pub reasons: Vec<String>,
     pub note: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Campaign {
-    pub name: String,
-    pub starts_on: NaiveDate,
-    pub ends_on: NaiveDate,
-    /// "HH:MM", 00:00–24:00.
-    pub daily_open: String,
-    pub daily_close: String,
-    pub timezone: String,
-}
-
-impl Campaign {
-    pub fn validate(&self) -> Result<(), ParseError> {
-        if self.name.trim().is_empty() || self.name.chars().count() > 100 {
-            return Err(ParseError::Campaign("活动名称不能为空，且不超过 100 字".into()));
-        }
-        if self.ends_on < self.starts_on {
-            return Err(ParseError::Campaign("结束日期不能早于开始日期".into()));
-        }
-        // The window arithmetic adds days to these dates; a year near chrono's limits would make
-        // every window check fail, and no real campaign is outside this century.
-        for date in [self.starts_on, self.ends_on] {
-            if !(2000..=2100).contains(&date.year()) {
-                return Err(ParseError::Campaign(format!("日期“{date}”不在 2000–2100 年之间")));
-            }
-        }
-        let open = crate::window::parse_hhmm(&self.daily_open)
-            .ok_or_else(|| ParseError::Campaign(format!("每日开放时间应为 HH:MM，当前为“{}”", self.daily_open)))?;
-        let close = crate::window::parse_hhmm(&self.daily_close)
-            .ok_or_else(|| ParseError::Campaign(format!("每日关闭时间应为 HH:MM，当前为“{}”", self.daily_close)))?;
-        if close <= open {
-            return Err(ParseError::Campaign("每日关闭时间应晚于开放时间".into()));
-        }
-        self.timezone
-            .parse::<chrono_tz::Tz>()
-            .map_err(|_| ParseError::Campaign(format!("未知时区“{}”", self.timezone)))?;
-        Ok(())
-    }
 }
 
 #[cfg(test)]

@@ -2,7 +2,10 @@
 //! ports (`Records`, `PhotoStore`, `Clock`) that the SQLite/disk and DynamoDB/S3 adapters
 //! implement. Nothing here does I/O, so every rule can be tested at any instant, on any backend.
 
+pub mod campaign;
 pub mod domain;
+pub mod lifecycle;
+pub mod messages;
 pub mod photo;
 pub mod ports;
 pub mod purge;
@@ -10,4 +13,5 @@ pub mod review_reasons;
 pub mod upload;
 pub mod window;
 
+pub use campaign::{Campaign, CampaignDraft, CampaignError, DailyTime};
 pub use domain::*;

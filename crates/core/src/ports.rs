@@ -6,6 +6,7 @@
 //! from `pending_review`) is a single method here, so each adapter can make it atomic with the
 //! tool its backend has (a SQLite transaction, a DynamoDB conditional write).
 
+use crate::campaign::Campaign;
 use crate::domain::*;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -218,8 +219,24 @@ pub trait Records: Send + Sync + 'static {
     /// hashes), their tickets and audit trail, school (teacher) accounts and login failures,
     /// and clears each school's registered username. Keeps the campaign, the schools and the
     /// bureau/reviewer accounts. A second call finds nothing and reports zeros.
-    async fn purge_personal_data(&self) -> Result<crate::purge::RecordsPurged, BackendError> {
+    async fn purge_personal_data(&self) -> Result<RecordsPurged, BackendError> {
         Err(BackendError::new("this backend cannot purge personal data"))
+    }
+}
+
+/// What `Records::purge_personal_data` deleted, by kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RecordsPurged {
+    pub students: u32,
+    pub tickets: u32,
+    pub audit_events: u32,
+    pub school_accounts: u32,
+    pub login_failures: u32,
+}
+
+impl RecordsPurged {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
     }
 }
 

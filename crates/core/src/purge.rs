@@ -10,6 +10,7 @@
 //! so the safety rules (refuse before the campaign ends unless forced) and the wording are the
 //! same on every backend.
 
+pub use crate::ports::RecordsPurged;
 use crate::ports::{BackendError, PhotoStore, Records};
 use crate::window::{Phase, evaluate};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -26,21 +27,6 @@ pub const EXPORT_PREFIX: &str = "exports/";
 /// 250,000 photos one by one would take hours).
 const DELETE_CONCURRENCY: usize = 32;
 
-/// What `Records::purge_personal_data` deleted, by kind.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RecordsPurged {
-    pub students: u32,
-    pub tickets: u32,
-    pub audit_events: u32,
-    pub school_accounts: u32,
-    pub login_failures: u32,
-}
-
-impl RecordsPurged {
-    pub fn is_empty(&self) -> bool {
-        *self == Self::default()
-    }
-}
 
 /// What a purge would delete (the dry run prints it).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,11 +1,14 @@
-//! What happens when an object lands in the store: the same steps whether the embedded server's
-//! PUT handler saw the bytes arrive or S3 notified the check-photo Lambda.
+//! What happens when an object lands in the store, the same steps whether the embedded
+//! server's PUT handler saw the bytes arrive or S3 notified the check-photo Lambda:
+//! [`land`] (claim it for its student) → [`check_and_record`] (check it, record the decision).
+//! The rules each step applies are in `lifecycle`; this module only sequences them.
 //!
 //! Deliveries are at-least-once and may come out of order, so every step is idempotent: a
-//! duplicate of the winning object re-runs the check and `record_check` changes nothing once
+//! duplicate of the winning object re-runs the check and recording changes nothing once
 //! decided; a losing object is deleted unless it is the student's photo.
 
-use crate::domain::{ObjectKey, Reason, Stage, Student};
+use crate::domain::{ObjectKey, Stage, Status, Student};
+use crate::messages;
 use crate::photo::{self, Report, Rules};
 use crate::ports::{BackendError, CheckOutcome, CheckRecorded, Claim, ClaimLost, PhotoStore, ReadError, Records};
 use async_trait::async_trait;
@@ -28,39 +31,37 @@ impl Checker for InlineChecker {
     }
 }
 
+/// Where a landed object stands after [`land`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Landed {
-    /// The object is the student's photo now (or already was: a repeated delivery); check it.
-    Claimed(Student),
-    /// The object lost; it has been deleted.
-    Discarded(ClaimLost),
-    /// The key is not an upload key of ours; ignored.
+pub enum Landing {
+    /// It won: it is the student's photo now; check it.
+    Won(Student),
+    /// It already was the student's photo (a repeated delivery of the winner): check it again,
+    /// never delete it, and never let new bytes replace it.
+    Redelivered(Student),
+    /// It lost; it must not stay in the store. `status` is the student's, when there is one.
+    Lost { why: ClaimLost, status: Option<Status> },
+    /// The key is not an upload key of ours.
     NotOurs,
 }
 
 /// Step 1: decide whether a landed object becomes the student's photo.
-pub async fn claim_landed(records: &dyn Records, store: &dyn PhotoStore, key: &str, now: DateTime<Utc>) -> Result<Landed, BackendError> {
-    let Some(parsed) = ObjectKey::parse(key) else { return Ok(Landed::NotOurs) };
+pub async fn land(records: &dyn Records, key: &str, now: DateTime<Utc>) -> Result<Landing, BackendError> {
+    let Some(parsed) = ObjectKey::parse(key) else { return Ok(Landing::NotOurs) };
     match records.claim_upload(&parsed.student_id, &parsed.ticket_id, now).await? {
-        Claim::Won(student) => Ok(Landed::Claimed(student)),
-        Claim::Lost(why) => {
-            // A repeated delivery of the winner must be re-checked, never deleted.
-            if let Some(student) = records.student(&parsed.student_id).await?
-                && student.photo_key.as_deref() == Some(key)
-            {
-                return Ok(Landed::Claimed(student));
-            }
-            store.delete(key).await?;
-            Ok(Landed::Discarded(why))
-        }
+        Claim::Won(student) => Ok(Landing::Won(student)),
+        Claim::Lost(why) => match records.student(&parsed.student_id).await? {
+            Some(student) if student.photo_key.as_deref() == Some(key) => Ok(Landing::Redelivered(student)),
+            other => Ok(Landing::Lost { why, status: other.map(|s| s.status) }),
+        },
     }
 }
 
 /// How many bits two perceptual hashes may differ by and still be "the same picture".
 pub const DUPLICATE_DISTANCE: u32 = 4;
 
-/// Step 2: check the claimed photo and record the decision (if still current).
-pub async fn check_claimed(
+/// Step 2: check the student's current photo and record the decision (if still current).
+pub async fn check_and_record(
     records: &dyn Records,
     store: &dyn PhotoStore,
     checker: &dyn Checker,
@@ -68,22 +69,15 @@ pub async fn check_claimed(
     student: &Student,
     now: DateTime<Utc>,
 ) -> Result<CheckRecorded, BackendError> {
-    let Some(key) = student.photo_key.as_deref() else { return Ok(CheckRecorded::NoChange) };
-    let Some(parsed) = ObjectKey::parse(key) else { return Ok(CheckRecorded::NoChange) };
+    let (Some(key), Some(photo_id)) = (student.photo_key.as_deref(), student.photo_id()) else { return Ok(CheckRecorded::NoChange) };
     let stage = match records.school(&student.school_id).await? {
         Some(s) => s.stage,
         None => return Err(BackendError::new(format!("student {} has unknown school", student.student_id))),
     };
     let report = match store.read(key, rules.max_bytes).await {
         Ok(bytes) => checker.check(bytes, stage, rules).await,
-        Err(ReadError::TooLarge { limit }) => Report {
-            hard: vec![photo::too_large_reason(None, limit)],
-            ..Report::default()
-        },
-        Err(ReadError::NotFound) => Report {
-            hard: vec![Reason::new("corrupt", "照片文件没有上传完整，请重新上传")],
-            ..Report::default()
-        },
+        Err(ReadError::TooLarge { limit }) => Report { hard: vec![photo::too_large_reason(None, limit)], ..Report::default() },
+        Err(ReadError::NotFound) => Report { hard: vec![messages::photo_missing()], ..Report::default() },
         Err(ReadError::Backend(e)) => return Err(e),
     };
     let mut flags = report.soft.clone();
@@ -96,12 +90,12 @@ pub async fn check_claimed(
         }
     }
     let outcome = CheckOutcome { rejections: report.hard, flags, photo_hash: report.phash };
-    records.record_check(&student.student_id, &parsed.ticket_id, &outcome, now).await
+    records.record_check(&student.student_id, &photo_id, &outcome, now).await
 }
 
 /// The `duplicate_photo` flag. The teacher sees it too, so only ids of their own school are
 /// named; a twin in another school is mentioned without saying whose it is.
-async fn duplicate_flag(records: &dyn Records, student: &Student, twins: &[crate::StudentId]) -> Result<Option<Reason>, BackendError> {
+async fn duplicate_flag(records: &dyn Records, student: &Student, twins: &[crate::StudentId]) -> Result<Option<crate::Reason>, BackendError> {
     if twins.is_empty() {
         return Ok(None);
     }
@@ -118,10 +112,25 @@ async fn duplicate_flag(records: &dyn Records, student: &Student, twins: &[crate
         (false, _) => format!("这张照片与本校学籍副号 {} 及其他学校的照片几乎相同，请确认没有传错学生", same_school.join("、")),
         (true, _) => "这张照片与其他学校已上传的照片几乎相同，请确认是学生本人的照片".to_owned(),
     };
-    Ok(Some(Reason::new("duplicate_photo", message)))
+    Ok(Some(crate::Reason::new("duplicate_photo", message)))
 }
 
-/// Both steps, for a store notification (the check-photo Lambda, the recovery sweep).
+/// What one store notification came to (logged by the trigger, returned for tests).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case", tag = "outcome", content = "detail")]
+pub enum Processed {
+    /// The check ran and its decision was written: the new status.
+    Decided(Status),
+    /// The object is the student's photo but nothing changed (already decided: a duplicate).
+    Unchanged,
+    /// Not the winning upload (stale, expired, unknown ticket, or not one of our keys).
+    Ignored,
+    /// Not a notification about a new upload (another event type or bucket, an undecodable key).
+    Skipped(String),
+}
+
+/// Both steps for an object already in the store (the check-photo Lambda, the AWS command
+/// line's re-check): a lost object is deleted.
 pub async fn process_landed(
     records: &dyn Records,
     store: &dyn PhotoStore,
@@ -129,9 +138,17 @@ pub async fn process_landed(
     rules: &Rules,
     key: &str,
     now: DateTime<Utc>,
-) -> Result<Option<CheckRecorded>, BackendError> {
-    match claim_landed(records, store, key, now).await? {
-        Landed::Claimed(student) => Ok(Some(check_claimed(records, store, checker, rules, &student, now).await?)),
-        Landed::Discarded(_) | Landed::NotOurs => Ok(None),
-    }
+) -> Result<Processed, BackendError> {
+    let student = match land(records, key, now).await? {
+        Landing::Won(s) | Landing::Redelivered(s) => s,
+        Landing::Lost { .. } => {
+            store.delete(key).await?;
+            return Ok(Processed::Ignored);
+        }
+        Landing::NotOurs => return Ok(Processed::Ignored),
+    };
+    Ok(match check_and_record(records, store, checker, rules, &student, now).await? {
+        CheckRecorded::Decided(s) => Processed::Decided(s.status),
+        CheckRecorded::NoChange => Processed::Unchanged,
+    })
 }

@@ -1,6 +1,6 @@
 //! The upload window: campaign dates plus daily opening hours in the campaign's time zone.
 
-use crate::domain::Campaign;
+use crate::campaign::Campaign;
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
@@ -21,19 +21,6 @@ pub struct WindowState {
     pub message: String,
     pub next_open_at: Option<DateTime<Tz>>,
     pub closes_at: Option<DateTime<Tz>>,
-}
-
-/// Minutes since midnight for "HH:MM"; "24:00" is allowed and means the end of the day.
-pub fn parse_hhmm(s: &str) -> Option<u32> {
-    let (h, m) = s.split_once(':')?;
-    if h.len() != 2 || m.len() != 2 {
-        return None;
-    }
-    let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
-    if m >= 60 || h > 24 || (h == 24 && m != 0) {
-        return None;
-    }
-    Some(h * 60 + m)
 }
 
 fn at_minutes(tz: Tz, day: NaiveDate, minutes: u32) -> DateTime<Tz> {
@@ -57,9 +44,9 @@ pub fn evaluate(campaign: Option<&Campaign>, now: DateTime<Utc>) -> WindowState 
             closes_at: None,
         };
     };
-    let tz: Tz = c.timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
-    let open_min = parse_hhmm(&c.daily_open).unwrap_or(6 * 60);
-    let close_min = parse_hhmm(&c.daily_close).unwrap_or(24 * 60);
+    let tz = c.timezone;
+    let open_min = c.daily_open.minutes();
+    let close_min = c.daily_close.minutes();
     let local = now.with_timezone(&tz);
     let today = local.date_naive();
     let first_open = at_minutes(tz, c.starts_on, open_min);
@@ -118,16 +105,10 @@ pub fn evaluate(campaign: Option<&Campaign>, now: DateTime<Utc>) -> WindowState 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::campaign::DailyTime;
 
     fn campaign() -> Campaign {
-        Campaign {
-            name: "2019届毕业照片采集".into(),
-            starts_on: NaiveDate::from_ymd_opt(2026, 6, 8).unwrap(),
-            ends_on: NaiveDate::from_ymd_opt(2026, 10, 12).unwrap(),
-            daily_open: "06:00".into(),
-            daily_close: "24:00".into(),
-            timezone: "Asia/Shanghai".into(),
-        }
+        crate::campaign::example_draft().parse().unwrap()
     }
 
     fn shanghai(s: &str) -> DateTime<Utc> {
@@ -136,7 +117,7 @@ mod tests {
 
     #[test]
     fn a_campaign_open_around_the_clock_names_its_end_not_midnight() {
-        let c = Campaign { daily_open: "00:00".into(), daily_close: "24:00".into(), ..campaign() };
+        let c = Campaign { daily_open: DailyTime::MIDNIGHT, daily_close: DailyTime::END_OF_DAY, ..campaign() };
         for at in ["2026-06-08T00:00:00+08:00", "2026-07-01T23:59:00+08:00", "2026-10-12T23:59:59+08:00"] {
             let w = evaluate(Some(&c), shanghai(at));
             assert_eq!((w.open, w.phase), (true, Phase::Open), "{at}");
@@ -176,18 +157,9 @@ mod tests {
     #[test]
     fn evening_close_reopens_next_morning() {
         let mut c = campaign();
-        c.daily_close = "20:00".into();
+        c.daily_close = DailyTime::parse("20:00").unwrap();
         let w = evaluate(Some(&c), shanghai("2026-07-01T21:00:00+08:00"));
         assert_eq!(w.phase, Phase::Maintenance);
         assert_eq!(w.next_open_at.unwrap().to_rfc3339(), "2026-07-02T06:00:00+08:00");
-    }
-
-    #[test]
-    fn hhmm_parsing() {
-        assert_eq!(parse_hhmm("24:00"), Some(1440));
-        assert_eq!(parse_hhmm("06:30"), Some(390));
-        for bad in ["24:01", "6:00", "06:60", "ab:cd", ""] {
-            assert_eq!(parse_hhmm(bad), None, "{bad}");
-        }
     }
 }

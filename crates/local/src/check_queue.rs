@@ -3,11 +3,11 @@
 //! (a crash between landing and deciding) so that no photo waits forever.
 
 use async_trait::async_trait;
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use gradphoto_core::photo::{self, Report, Rules};
 use gradphoto_core::ports::{Clock, PhotoStore, Records};
-use gradphoto_core::upload::{Checker, check_claimed};
-use gradphoto_core::{Stage, Status, StudentId};
+use gradphoto_core::upload::{Checker, check_and_record};
+use gradphoto_core::{Stage, Status, StudentId, messages};
 use std::collections::HashSet;
 use std::sync::Arc;
 use tokio::sync::mpsc;
@@ -35,10 +35,7 @@ impl PoolChecker {
                         // A bug in the check must neither pass nor reject a photo silently: a
                         // person decides, with a flag saying why.
                         tracing::error!("photo check panicked");
-                        Report {
-                            soft: vec![gradphoto_core::Reason::new("check_failed", "自动检查未能完成，请人工仔细审核")],
-                            ..Report::default()
-                        }
+                        Report { soft: vec![messages::check_failed()], ..Report::default() }
                     });
                     let _ = reply.send(report);
                 }
@@ -61,10 +58,7 @@ impl Checker for PoolChecker {
         let sent = tokio::task::spawn_blocking(move || jobs.send(job).is_ok()).await.unwrap_or(false);
         match (sent, rx.await) {
             (true, Ok(report)) => report,
-            _ => Report {
-                soft: vec![gradphoto_core::Reason::new("check_failed", "自动检查未能完成，请人工仔细审核")],
-                ..Report::default()
-            },
+            _ => Report { soft: vec![messages::check_failed()], ..Report::default() },
         }
     }
 }
@@ -131,8 +125,8 @@ impl CheckQueue {
     }
 
     /// Re-queues students left in `uploaded` since before `older_than` ago.
-    pub async fn sweep(&self, records: &dyn Records, older_than: Duration) -> usize {
-        match records.stuck_uploads(Utc::now() - older_than).await {
+    pub async fn sweep(&self, records: &dyn Records, clock: &dyn Clock, older_than: Duration) -> usize {
+        match records.stuck_uploads(clock.now() - older_than).await {
             Ok(stuck) => {
                 let n = stuck.len();
                 for s in stuck {
@@ -156,6 +150,6 @@ async fn check_one(deps: &Deps, id: &StudentId) -> Result<(), gradphoto_core::po
     if student.status != Status::Uploaded {
         return Ok(());
     }
-    check_claimed(&*deps.records, &*deps.store, &*deps.checker, &deps.rules, &student, deps.clock.now()).await?;
+    check_and_record(&*deps.records, &*deps.store, &*deps.checker, &deps.rules, &student, deps.clock.now()).await?;
     Ok(())
 }

@@ -2,8 +2,9 @@
 //! reviewer and a bureau account, so a newcomer can try every screen at once.
 
 use chrono::{Duration, Utc};
-use gradphoto_core::ports::{AccountError, Records};
-use gradphoto_core::{Account, Campaign, Role, RosterRow, School, Stage, StudentId};
+use gradphoto_core::ports::Records;
+use gradphoto_core::{Campaign, DailyTime, Role, RosterRow, School, Stage, StudentId};
+use gradphoto_service::{AccountRefused, NewAccountError};
 
 pub const BUREAU: (&str, &str) = ("bureau", "bureau123");
 pub const REVIEWER: (&str, &str) = ("reviewer1", "review123");
@@ -39,9 +40,9 @@ pub async fn seed(records: &dyn Records) -> Result<Vec<School>, String> {
         name: "2026届毕业生照片采集（演示）".into(),
         starts_on: today - Duration::days(1),
         ends_on: today + Duration::days(90),
-        daily_open: "00:00".into(),
-        daily_close: "24:00".into(),
-        timezone: "Asia/Shanghai".into(),
+        daily_open: DailyTime::MIDNIGHT,
+        daily_close: DailyTime::END_OF_DAY,
+        timezone: chrono_tz::Asia::Shanghai,
     };
     records.put_campaign(&campaign).await.map_err(|e| e.to_string())?;
     let schools = vec![
@@ -67,10 +68,9 @@ pub async fn seed(records: &dyn Records) -> Result<Vec<School>, String> {
     rows.extend(roster("demo-primary", "P2026", &["五(1)班", "五(2)班"], 10));
     records.import_roster(&rows).await.map_err(|e| e.to_string())?;
     for (user, pass, role) in [(BUREAU.0, BUREAU.1, Role::Bureau), (REVIEWER.0, REVIEWER.1, Role::Reviewer)] {
-        let account = Account { username: user.into(), password_hash: gradphoto_api::auth::hash_password(pass.to_owned()).await.map_err(|e| e.to_string())?, role, school_id: None, created_at: Utc::now() };
-        match records.create_account(&account).await {
-            Ok(()) | Err(AccountError::UsernameTaken) => {}
-            Err(AccountError::Backend(e)) => return Err(e.to_string()),
+        match gradphoto_service::create_staff_account(records, role, user, pass, Utc::now()).await {
+            Ok(_) | Err(NewAccountError::Refused(AccountRefused::UsernameTaken)) => {}
+            Err(e) => return Err(e.to_string()),
         }
     }
     Ok(schools)

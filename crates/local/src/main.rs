@@ -1,6 +1,5 @@
 use clap::{Parser, Subcommand};
-use gradphoto_core::ports::{AccountError, Records};
-use gradphoto_core::{Account, Password, Role, Stage, Username};
+use gradphoto_core::{Role, Stage};
 use gradphoto_local::{check_cmd, demo, purge_cmd, server};
 use std::io::Write;
 use std::path::PathBuf;
@@ -193,19 +192,8 @@ async fn main() -> ExitCode {
 }
 
 async fn add_user(data: PathBuf, role: &str, username: &str, password: &str) -> Result<(), String> {
-    let username = Username::parse(username).map_err(|e| e.to_string())?;
-    let password = Password::parse(password).map_err(|e| e.to_string())?;
     let role = Role::parse(role).ok_or("角色应为 bureau 或 reviewer")?;
     let records = server::open_records(&data).map_err(|e| e.to_string())?;
-    let account = Account {
-        username: username.as_str().to_owned(),
-        password_hash: gradphoto_api::auth::hash_password(password.expose().to_owned()).await.map_err(|e| e.to_string())?,
-        role,
-        school_id: None,
-        created_at: chrono::Utc::now(),
-    };
-    records.create_account(&account).await.map_err(|e| match e {
-        AccountError::UsernameTaken => "该用户名已存在".to_owned(),
-        AccountError::Backend(e) => e.to_string(),
-    })
+    gradphoto_service::create_staff_account(&*records, role, username, password, chrono::Utc::now()).await.map_err(|e| e.to_string())?;
+    Ok(())
 }

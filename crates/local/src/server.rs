@@ -164,16 +164,17 @@ pub fn cors_layer(origins: &[String]) -> Result<Option<CorsLayer>, StartError> {
 /// Runs until Ctrl-C: serves, re-checks what a previous run left in `uploaded`, and sweeps
 /// again every `SWEEP_EVERY`.
 pub async fn serve(opts: Options, listener: tokio::net::TcpListener) -> Result<(), StartError> {
-    let app = build(&opts, Arc::new(SystemClock)).await?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let app = build(&opts, clock.clone()).await?;
     let records: Arc<dyn Records> = app.records.clone();
-    app.queue.sweep(&*records, chrono::Duration::zero()).await;
+    app.queue.sweep(&*records, &*clock, chrono::Duration::zero()).await;
     let queue = app.queue.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(SWEEP_EVERY);
         tick.tick().await;
         loop {
             tick.tick().await;
-            queue.sweep(&*records, chrono::Duration::seconds(SWEEP_OLDER_THAN_SECS)).await;
+            queue.sweep(&*records, &*clock, chrono::Duration::seconds(SWEEP_OLDER_THAN_SECS)).await;
         }
     });
     let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();

@@ -14,8 +14,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use gradphoto_api::ApiError;
-use gradphoto_core::ports::{Claim, ClaimLost, Clock, Records};
-use gradphoto_core::ObjectKey;
+use gradphoto_core::ports::{ClaimLost, Clock, Records};
+use gradphoto_core::upload::{self, Landing};
+use gradphoto_core::{ObjectKey, Status, messages};
 use serde::Deserialize;
 use std::sync::Arc;
 
@@ -75,24 +76,28 @@ async fn put_object(
     let parsed = ObjectKey::parse(&key).ok_or_else(|| ApiError::bad_request("bad_key", "上传地址无效"))?;
     let staged = state.disk.stage(&key, bytes).await?;
     // Spawned: a client hanging up must not cancel the step between the claim and the rename.
-    let claimed = tokio::spawn(async move {
-        let claim = state.records.claim_upload(&parsed.student_id, &parsed.ticket_id, now).await?;
-        if let Claim::Won(_) = claim {
+    let landed = tokio::spawn(async move {
+        let landing = upload::land(&*state.records, &key, now).await?;
+        // Only a won claim puts bytes under the key; anything else drops the staged copy, so a
+        // replayed URL never replaces the winner's photo.
+        if let Landing::Won(_) = landing {
             staged.commit().await?;
             state.queue.enqueue(parsed.student_id).await;
         }
-        Ok::<_, ApiError>(claim)
+        Ok::<_, ApiError>(landing)
     });
-    let claim = claimed.await.map_err(|e| gradphoto_core::ports::BackendError::new(format!("upload task: {e}")))??;
-    match claim {
-        Claim::Won(_) => Ok((StatusCode::OK, axum::Json(serde_json::json!({"status": "uploaded"}))).into_response()),
-        Claim::Lost(ClaimLost::Expired) => Err(signature_error(SignatureError::Expired)),
-        Claim::Lost(ClaimLost::UnknownTicket) => Err(signature_error(SignatureError::BadSignature)),
-        Claim::Lost(ClaimLost::Superseded) => Err(ApiError::conflict(
-            "already_uploaded",
-            "该学生的照片已经上传，每位学生只能成功上传一次；审核未通过后才能重新上传",
-        )),
+    let landing = landed.await.map_err(|e| gradphoto_core::ports::BackendError::new(format!("upload task: {e}")))??;
+    match landing {
+        Landing::Won(_) => Ok((StatusCode::OK, axum::Json(serde_json::json!({"status": "uploaded"}))).into_response()),
+        Landing::Lost { why: ClaimLost::Expired, .. } => Err(signature_error(SignatureError::Expired)),
+        Landing::Lost { why: ClaimLost::UnknownTicket, .. } | Landing::NotOurs => Err(signature_error(SignatureError::BadSignature)),
+        Landing::Redelivered(s) => Err(already_uploaded(s.status)),
+        Landing::Lost { why: ClaimLost::Superseded, status } => Err(already_uploaded(status.unwrap_or(Status::Uploaded))),
     }
+}
+
+fn already_uploaded(status: Status) -> ApiError {
+    ApiError::conflict("already_uploaded", messages::already_uploaded(status))
 }
 
 fn size_mismatch() -> ApiError {

@@ -1,8 +1,8 @@
 //! check-photo: the automatic photo check on each uploaded object.
 //! Triggered by S3 ObjectCreated on `uploads/`; everything it does lives in
-//! `gradphoto_functions::check` (tested there).
+//! `gradphoto_lambda::check` (tested there). It links no HTTP application.
 
 #[tokio::main]
-async fn main() -> Result<(), gradphoto_functions::Error> {
-    gradphoto_functions::run_check_photo().await
+async fn main() -> Result<(), gradphoto_lambda::Error> {
+    gradphoto_lambda::run_check_photo().await
 }

@@ -9,7 +9,7 @@ use gradphoto_api::{AppState, Area, Config};
 use gradphoto_aws::testing;
 use gradphoto_core::ports::{Clock, PhotoStore, Records};
 use gradphoto_core::*;
-use gradphoto_functions::check::{CheckPhoto, Handled};
+use gradphoto_lambda::check::{CheckPhoto, Handled};
 use gradphoto_functions::http_app;
 use lambda_http::{Body, IntoResponse};
 use serde_json::Value;
@@ -66,22 +66,13 @@ async fn every_http_fixture_runs_through_its_function_in_one_journey() {
         name: "2025 届毕业生证件照".into(),
         starts_on: NaiveDate::from_ymd_opt(2025, 6, 1).unwrap(),
         ends_on: NaiveDate::from_ymd_opt(2025, 6, 30).unwrap(),
-        daily_open: "06:00".into(),
-        daily_close: "24:00".into(),
-        timezone: "Asia/Shanghai".into(),
+        daily_open: DailyTime::parse("06:00").unwrap(),
+        daily_close: DailyTime::parse("24:00").unwrap(),
+        timezone: "Asia/Shanghai".parse().unwrap(),
     })
     .await
     .unwrap();
-    r.insert_schools(&[School {
-        school_id: "sch-1".into(),
-        district: "浦东新区".into(),
-        name: "上海市建平中学".into(),
-        stage: Stage::Senior,
-        registration_code: "REGEXAMPLE1".into(),
-        username: None,
-    }])
-    .await
-    .unwrap();
+    r.insert_schools(&[testing::fixture_school()]).await.unwrap();
     r.import_roster(&[RosterRow { school_id: "sch-1".into(), student_id: StudentId::parse("G2025001").unwrap(), name: "张三".into(), class: "高三(1)班".into() }])
         .await
         .unwrap();
@@ -127,8 +118,8 @@ async fn every_http_fixture_runs_through_its_function_in_one_journey() {
     let mut event: S3Event = serde_json::from_str(&fixture("s3-object-created.json")).unwrap();
     event.records[0].s3.bucket.name = Some(adapters.store.bucket().to_owned());
     event.records[0].s3.object.key = Some(key);
-    let checker = CheckPhoto::new(state.clone(), adapters.store.bucket().to_owned());
-    assert_eq!(checker.handle(event).await.unwrap(), [Handled::Decided("pending_review")]);
+    let checker = CheckPhoto::new(state.records.clone(), state.store.clone(), state.clock.clone(), state.config.rules.clone(), adapters.store.bucket().to_owned());
+    assert_eq!(checker.handle(event).await.unwrap(), [Handled::Decided(Status::PendingReview)]);
 
     // review function
     let reviewer = gradphoto_api::auth::issue_token(&state, "rev1", Role::Reviewer, None).unwrap();

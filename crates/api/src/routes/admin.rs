@@ -1,9 +1,9 @@
 //! The bureau's endpoints: campaign, schools and codes, rosters, reviewers, progress, export.
 
-use crate::auth::{BureauSession, hash_password};
+use crate::auth::BureauSession;
 use crate::csv_io;
 use crate::export::{self, ExportError};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, account_error};
 use crate::extract::{Body as RawBody, Json, Path, Query};
 use crate::state::AppState;
 use crate::view::{SchoolView, SchoolWithCounts};
@@ -13,8 +13,9 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post, put};
 use axum::Router;
-use gradphoto_core::ports::{AccountError, BackendError, ImportError};
-use gradphoto_core::{Account, Campaign, Password, Role, School, StudentId, Username};
+use gradphoto_core::ports::{BackendError, ImportError};
+use gradphoto_core::{Campaign, CampaignDraft, Role, School, StudentId};
+use gradphoto_service::{RegistrationCode, create_staff_account, new_school_id};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::HashSet;
@@ -35,8 +36,8 @@ async fn get_campaign(State(state): State<AppState>, _b: BureauSession) -> ApiRe
     Ok(axum::Json(state.records.campaign().await?))
 }
 
-async fn put_campaign(State(state): State<AppState>, _b: BureauSession, Json(c): Json<Campaign>) -> ApiResult<axum::Json<Campaign>> {
-    c.validate().map_err(|e| ApiError::bad_request("invalid_campaign", e.to_string()))?;
+async fn put_campaign(State(state): State<AppState>, _b: BureauSession, Json(draft): Json<CampaignDraft>) -> ApiResult<axum::Json<Campaign>> {
+    let c = draft.parse().map_err(|e| ApiError::bad_request("invalid_campaign", e.to_string()))?;
     state.records.put_campaign(&c).await?;
     Ok(axum::Json(c))
 }
@@ -50,13 +51,6 @@ fn require_csv(headers: &HeaderMap) -> ApiResult<()> {
     }
 }
 
-/// Unambiguous characters only: no 0/O, 1/I/L, so a code read aloud or from paper is typed right.
-const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
-
-fn random_string(alphabet: &[u8], len: usize) -> String {
-    (0..len).map(|_| alphabet[rand::random_range(0..alphabet.len())] as char).collect()
-}
-
 async fn import_schools(State(state): State<AppState>, _b: BureauSession, headers: HeaderMap, RawBody(body): RawBody) -> ApiResult<(StatusCode, axum::Json<Value>)> {
     require_csv(&headers)?;
     let existing: HashSet<_> =
@@ -65,11 +59,11 @@ async fn import_schools(State(state): State<AppState>, _b: BureauSession, header
     let schools: Vec<School> = parsed
         .into_iter()
         .map(|n| School {
-            school_id: format!("s{}", random_string(b"abcdefghjkmnpqrstuvwxyz23456789", 9)),
+            school_id: new_school_id(),
             district: n.district,
             name: n.name,
             stage: n.stage,
-            registration_code: random_string(CODE_ALPHABET, 10),
+            registration_code: RegistrationCode::mint().into_string(),
             username: None,
         })
         .collect();
@@ -121,19 +115,7 @@ struct NewReviewer {
 }
 
 async fn create_reviewer(State(state): State<AppState>, _b: BureauSession, Json(body): Json<NewReviewer>) -> ApiResult<(StatusCode, axum::Json<Value>)> {
-    let username = Username::parse(body.username.trim()).map_err(|e| ApiError::bad_request("invalid_username", e.to_string()))?;
-    let password = Password::parse(&body.password).map_err(|e| ApiError::bad_request("weak_password", e.to_string()))?;
-    let account = Account {
-        username: username.as_str().to_owned(),
-        password_hash: hash_password(password.expose().to_owned()).await?,
-        role: Role::Reviewer,
-        school_id: None,
-        created_at: state.clock.now(),
-    };
-    state.records.create_account(&account).await.map_err(|e| match e {
-        AccountError::UsernameTaken => ApiError::conflict("username_taken", "该用户名已被占用，请换一个"),
-        AccountError::Backend(e) => e.into(),
-    })?;
+    let account = create_staff_account(&*state.records, Role::Reviewer, &body.username, &body.password, state.clock.now()).await.map_err(account_error)?;
     Ok((StatusCode::CREATED, axum::Json(json!({"username": account.username, "role": "reviewer"}))))
 }
 

@@ -1,6 +1,7 @@
 //! Public endpoints: the window, registration with a school's code, and logins.
 
-use crate::auth::{ensure_window_open, hash_password, issue_token, verify_password};
+use crate::auth::{ensure_window_open, issue_token};
+use crate::error::account_error;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
 use crate::state::AppState;
@@ -10,8 +11,9 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
 use chrono::Duration;
-use gradphoto_core::ports::{LoginAttempt, RegisterError};
-use gradphoto_core::{Account, Password, Role, Username, window};
+use gradphoto_core::ports::LoginAttempt;
+use gradphoto_core::{Role, window};
+use gradphoto_service::{AccountRefused, NewAccountError, RegistrationCode, verify_password};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -27,7 +29,8 @@ async fn get_window(State(state): State<AppState>) -> ApiResult<axum::Json<Value
     let campaign = state.records.campaign().await?;
     let now = state.clock.now();
     let w = window::evaluate(campaign.as_ref(), now);
-    let tz: chrono_tz::Tz = campaign.as_ref().and_then(|c| c.timezone.parse().ok()).unwrap_or(chrono_tz::Asia::Shanghai);
+    // With no campaign set yet, the clock shown is the seed's (Shanghai).
+    let tz = campaign.as_ref().map_or(chrono_tz::Asia::Shanghai, |c| c.timezone);
     Ok(axum::Json(json!({
         "open": w.open,
         "phase": w.phase,
@@ -45,20 +48,15 @@ struct CodeBody {
     code: String,
 }
 
-/// Codes are typed by teachers from a paper notice: ignore case, spaces and dashes.
-fn normalise_code(code: &str) -> String {
-    code.chars().filter(|c| !c.is_whitespace() && *c != '-').flat_map(char::to_uppercase).collect()
-}
-
 async fn verify_code(State(state): State<AppState>, Json(body): Json<CodeBody>) -> ApiResult<axum::Json<Value>> {
     ensure_window_open(&state).await?;
     let school = state
         .records
-        .school_by_code(&normalise_code(&body.code))
+        .school_by_code(RegistrationCode::from_typed(&body.code).as_str())
         .await?
-        .ok_or_else(|| ApiError::not_found("unknown_code", "注册码不正确，请核对区县下发的注册码"))?;
+        .ok_or_else(|| account_error(NewAccountError::Refused(AccountRefused::UnknownCode)))?;
     if school.username.is_some() {
-        return Err(ApiError::conflict("code_used", "该注册码已被使用，如需帮助请联系区县"));
+        return Err(account_error(NewAccountError::Refused(AccountRefused::CodeUsed)));
     }
     Ok(axum::Json(json!({
         "district": school.district,
@@ -77,21 +75,9 @@ struct RegisterBody {
 
 async fn register(State(state): State<AppState>, Json(body): Json<RegisterBody>) -> ApiResult<(StatusCode, axum::Json<Value>)> {
     ensure_window_open(&state).await?;
-    let username = Username::parse(body.username.trim()).map_err(|e| ApiError::bad_request("invalid_username", e.to_string()))?;
-    let password = Password::parse(&body.password).map_err(|e| ApiError::bad_request("weak_password", e.to_string()))?;
-    let account = Account {
-        username: username.as_str().to_owned(),
-        password_hash: hash_password(password.expose().to_owned()).await?,
-        role: Role::School,
-        school_id: None,
-        created_at: state.clock.now(),
-    };
-    let school = state.records.register(&normalise_code(&body.code), &account).await.map_err(|e| match e {
-        RegisterError::UnknownCode => ApiError::not_found("unknown_code", "注册码不正确，请核对区县下发的注册码"),
-        RegisterError::CodeUsed => ApiError::conflict("code_used", "该注册码已被使用，如需帮助请联系区县"),
-        RegisterError::UsernameTaken => ApiError::conflict("username_taken", "该用户名已被占用，请换一个"),
-        RegisterError::Backend(e) => e.into(),
-    })?;
+    let code = RegistrationCode::from_typed(&body.code);
+    let (school, account) =
+        gradphoto_service::register_school(&*state.records, &code, &body.username, &body.password, state.clock.now()).await.map_err(account_error)?;
     let token = issue_token(&state, &account.username, Role::School, Some(school.school_id.clone()))?;
     Ok((StatusCode::CREATED, axum::Json(json!({"token": token, "role": "school", "school": SchoolView::from(&school)}))))
 }

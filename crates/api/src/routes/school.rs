@@ -13,7 +13,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use chrono::Duration;
 use gradphoto_core::ports::{StudentFilter, TicketError};
-use gradphoto_core::{Status, StudentId, Ticket};
+use gradphoto_core::{Status, StudentId, Ticket, lifecycle, messages, photo};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -140,16 +140,16 @@ async fn create_uploads(State(state): State<AppState>, session: SchoolSession, J
                 continue;
             }
         };
-        if !student.status.may_upload() {
-            refused.push(refuse("already_uploaded", already_message(student.status)));
+        if let Err(TicketError::AlreadyUploaded(status)) = lifecycle::may_upload(&student) {
+            refused.push(refuse("already_uploaded", messages::already_uploaded(status)));
             continue;
         }
         if file.size > rules.max_bytes {
-            refused.push(refuse("too_large", format!("照片文件过大（{} KB），不能超过 {} KB", file.size.div_ceil(1024), rules.max_bytes / 1024)));
+            refused.push(refuse("too_large", photo::too_large_reason(Some(file.size), rules.max_bytes).message));
             continue;
         }
         if file.size < rules.min_bytes {
-            refused.push(refuse("too_small", format!("照片文件过小（{} KB），不能小于 {} KB，可能不是清晰的证件照", file.size.div_ceil(1024), rules.min_bytes / 1024)));
+            refused.push(refuse("too_small", photo::too_small_reason(file.size, rules).message));
             continue;
         }
         let ticket = Ticket {
@@ -165,7 +165,7 @@ async fn create_uploads(State(state): State<AppState>, session: SchoolSession, J
         let ticket = match state.records.issue_ticket(&ticket).await {
             Ok(t) => t,
             Err(TicketError::AlreadyUploaded(status)) => {
-                refused.push(refuse("already_uploaded", already_message(status)));
+                refused.push(refuse("already_uploaded", messages::already_uploaded(status)));
                 continue;
             }
             Err(TicketError::UnknownStudent) => {
@@ -184,10 +184,6 @@ async fn create_uploads(State(state): State<AppState>, session: SchoolSession, J
         });
     }
     Ok(axum::Json(json!({"uploads": uploads, "refused": refused})))
-}
-
-fn already_message(status: Status) -> String {
-    format!("该学生照片状态为“{}”，每位学生只能成功上传一次，审核未通过后才能重新上传", status.label())
 }
 
 fn new_ticket_id() -> String {

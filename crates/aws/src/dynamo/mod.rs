@@ -7,9 +7,11 @@
 //! decides again. The school's status counters and the audit event are in the same transaction,
 //! so progress counts never drift from the students.
 
+mod batch;
 mod items;
 mod purge;
 mod records;
+mod roster;
 pub mod tx;
 
 use crate::keys::{self, GSI1PK, GSI2PK, GSI2SK, PK};
@@ -17,7 +19,8 @@ use aws_sdk_dynamodb::types::KeysAndAttributes;
 use gradphoto_core::Status;
 use gradphoto_core::ports::BackendError;
 use items::{StoredStudent, stored_student};
-use tx::{Cond, Item, Tx, backend, n, s};
+use gradphoto_core::lifecycle::Transition;
+use tx::{Cond, Item, Tx, TxOutcome, backend, n, s};
 
 /// The DynamoDB adapter. Cheap to clone (the SDK client is an `Arc`).
 #[derive(Clone, Debug)]
@@ -169,31 +172,58 @@ impl DynamoRecords {
         items.into_iter().map(stored_student).collect()
     }
 
-    /// Adds the school-counter update for a status change to `tx`.
-    fn count_change(&self, tx: &mut Tx, school_id: &str, from: Status, to: Status) -> Result<(), BackendError> {
-        if from == to {
-            return Ok(());
-        }
-        tx.update(
-            tx::key(keys::school_pk(school_id), keys::SCHOOL_SK),
-            "ADD #from :minus, #to :plus",
-            Cond::new("attribute_exists(#pk)")
-                .name("#pk", PK)
-                .name("#from", &keys::counter(from))
-                .name("#to", &keys::counter(to))
-                .value(":minus", n(-1))
-                .value(":plus", n(1)),
+    /// Adds a transition core decided to `tx`: the student, conditional on the version it was
+    /// decided from (anyone's write in between fails the transaction, and the caller reads and
+    /// decides again), the school's counter move, the audit event and the hash bands.
+    fn add_transition(&self, tx: &mut Tx, district: &str, t: &Transition) -> Result<(), BackendError> {
+        let stored = StoredStudent { student: t.after.clone(), district: district.to_owned() };
+        tx.put(
+            items::student_item(&stored)?,
+            Some(Cond::new("#v = :v").name("#v", keys::VERSION).value(":v", n(t.expected_version()))),
         )?;
+        if let Some((from, to)) = t.counter_move() {
+            tx.update(
+                tx::key(keys::school_pk(&t.after.school_id), keys::SCHOOL_SK),
+                "ADD #from :minus, #to :plus",
+                Cond::new("attribute_exists(#pk)")
+                    .name("#pk", PK)
+                    .name("#from", &keys::counter(from))
+                    .name("#to", &keys::counter(to))
+                    .value(":minus", n(-1))
+                    .value(":plus", n(1)),
+            )?;
+        }
+        // `seq` is the version after the change: it orders events of the same instant.
+        tx.put(items::audit_item(&t.event, t.after.version)?, None)?;
+        if t.before.photo_hash != t.after.photo_hash {
+            self.rewrite_bands(tx, &t.after.student_id, t.before.photo_hash, t.after.photo_hash)?;
+        }
         Ok(())
     }
 
-    /// Adds the conditional replacement of a student (optimistic lock on `version`).
-    fn put_student(&self, tx: &mut Tx, before: &StoredStudent, after: &gradphoto_core::Student) -> Result<usize, BackendError> {
-        let next = StoredStudent { student: after.clone(), district: before.district.clone(), version: before.version + 1 };
-        tx.put(
-            items::student_item(&next)?,
-            Some(Cond::new("#v = :v").name("#v", keys::VERSION).value(":v", n(before.version))),
-        )
+    /// Reads the student, asks `decide` (a `lifecycle` function) for the transition, writes it;
+    /// on a concurrent change, reads and decides again. A refusal is returned as it is.
+    async fn transition<E>(
+        &self,
+        what: &str,
+        id: &gradphoto_core::StudentId,
+        decide: impl Fn(Option<&gradphoto_core::Student>) -> Result<Transition, E>,
+    ) -> Result<Result<gradphoto_core::Student, E>, BackendError> {
+        for attempt in 0..tx::MAX_ATTEMPTS {
+            let stored = self.get_student(id).await?;
+            let t = match decide(stored.as_ref().map(|s| &s.student)) {
+                Ok(t) => t,
+                Err(refused) => return Ok(Err(refused)),
+            };
+            let district = stored.map(|s| s.district).unwrap_or_default();
+            let mut tx = self.tx();
+            self.add_transition(&mut tx, &district, &t)?;
+            match tx.run(&self.client).await? {
+                TxOutcome::Done => return Ok(Ok(t.after)),
+                _ => tx::backoff(attempt + 1).await,
+            }
+        }
+        Err(tx::too_contended(what))
     }
 
     /// Keeps the hash-band items equal to the student's current photo hash.

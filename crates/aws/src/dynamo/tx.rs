@@ -170,3 +170,8 @@ pub async fn backoff(attempt: usize) {
     let ms = 5u64 * (1 << attempt.min(6)) + (uuid::Uuid::new_v4().as_u128() % 10) as u64;
     tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
 }
+
+/// A write that kept losing to concurrent writers after `MAX_ATTEMPTS` tries.
+pub fn too_contended(what: &str) -> BackendError {
+    BackendError::new(format!("{what}: too many concurrent writers, gave up"))
+}

@@ -4,7 +4,7 @@ use crate::fixture::*;
 use chrono::{Duration, NaiveDate};
 use gradphoto_core::ports::{AccountError, ImportError, LoginAttempt, RegisterError, StudentFilter};
 use std::sync::Arc;
-use gradphoto_core::{Campaign, Counts, Role, School, Stage, Status};
+use gradphoto_core::{Campaign, Counts, DailyTime, Role, School, Stage, Status};
 
 pub async fn campaign_round_trip(fx: &Fixture) {
     let r = fx.records();
@@ -12,13 +12,13 @@ pub async fn campaign_round_trip(fx: &Fixture) {
         name: "2026届毕业生照片采集".into(),
         starts_on: NaiveDate::from_ymd_opt(2026, 5, 1).unwrap(),
         ends_on: NaiveDate::from_ymd_opt(2026, 6, 30).unwrap(),
-        daily_open: "06:00".into(),
-        daily_close: "24:00".into(),
-        timezone: "Asia/Shanghai".into(),
+        daily_open: DailyTime::parse("06:00").unwrap(),
+        daily_close: DailyTime::parse("24:00").unwrap(),
+        timezone: "Asia/Shanghai".parse().unwrap(),
     };
     r.put_campaign(&first).await.expect("put campaign");
     assert_eq!(r.campaign().await.expect("campaign"), Some(first.clone()), "campaign reads back as written");
-    let second = Campaign { name: "延期采集".into(), ends_on: NaiveDate::from_ymd_opt(2026, 7, 15).unwrap(), daily_open: "08:30".into(), ..first };
+    let second = Campaign { name: "延期采集".into(), ends_on: NaiveDate::from_ymd_opt(2026, 7, 15).unwrap(), daily_open: DailyTime::parse("08:30").unwrap(), ..first };
     r.put_campaign(&second).await.expect("put campaign again");
     assert_eq!(r.campaign().await.expect("campaign"), Some(second), "a second put replaces the campaign");
 }

@@ -52,15 +52,7 @@ pub fn check(bytes: &[u8], stage: Stage, rules: &Rules) -> Report {
     if size > rules.max_bytes {
         report.hard.push(too_large_reason(Some(size), rules.max_bytes));
     } else if size < rules.min_bytes {
-        report.hard.push(Reason::new(
-            "too_small",
-            format!(
-                "照片文件过小（{}），应在 {} 到 {} 之间；过度压缩的照片不清晰，请上传照相馆提供的原始照片",
-                kb(size),
-                kb(rules.min_bytes),
-                kb(rules.max_bytes)
-            ),
-        ));
+        report.hard.push(too_small_reason(size, rules));
     }
     if !jpeg::is_jpeg(bytes) {
         let what = match jpeg::sniff_format(bytes) {
@@ -297,6 +289,18 @@ fn not_colour_reason(what: &str) -> Reason {
 }
 
 /// The `too_large` reason; `size` is None when the store refused to read past the limit.
+pub fn too_small_reason(size: u64, rules: &Rules) -> Reason {
+    Reason::new(
+        "too_small",
+        format!(
+            "照片文件过小（{}），应在 {} 到 {} 之间；过度压缩的照片不清晰，请上传照相馆提供的原始照片",
+            kb(size),
+            kb(rules.min_bytes),
+            kb(rules.max_bytes)
+        ),
+    )
+}
+
 pub fn too_large_reason(size: Option<u64>, limit: u64) -> Reason {
     match size {
         Some(n) => Reason::new("too_large", format!("照片文件过大（{}），不能超过 {}", kb(n), kb(limit))),

@@ -1,16 +1,16 @@
 //! Conversions between domain values and SQLite columns.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use gradphoto_core::{Account, AuditEvent, Campaign, Reason, Role, School, Stage, Status, Student, StudentId, Ticket};
+use gradphoto_core::{Account, AuditEvent, Campaign, DailyTime, Reason, Role, School, Stage, Status, Student, StudentId, Ticket};
 use rusqlite::Row;
 use rusqlite::types::Type;
 
 /// Column list matching [`student`]; keep the two together.
 pub const STUDENT_COLS: &str =
-    "student_id, school_id, name, class, status, reasons, uploaded_at, reviewed_at, photo_key, generation, photo_hash";
+    "student_id, school_id, name, class, status, reasons, uploaded_at, reviewed_at, photo_key, generation, photo_hash, version";
 
 /// The same columns qualified with table alias `s.` (for joins).
-pub const STUDENT_COLS_S: &str = "s.student_id, s.school_id, s.name, s.class, s.status, s.reasons, s.uploaded_at, s.reviewed_at, s.photo_key, s.generation, s.photo_hash";
+pub const STUDENT_COLS_S: &str = "s.student_id, s.school_id, s.name, s.class, s.status, s.reasons, s.uploaded_at, s.reviewed_at, s.photo_key, s.generation, s.photo_hash, s.version";
 
 pub const SCHOOL_COLS: &str = "school_id, district, name, stage, registration_code, username";
 
@@ -101,6 +101,7 @@ pub fn student(row: &Row<'_>) -> rusqlite::Result<Student> {
         photo_key: row.get(8)?,
         generation: row.get(9)?,
         photo_hash: row.get::<_, Option<i64>>(10)?.map(hash_from_sql),
+        version: row.get::<_, i64>(11)?.max(0) as u64,
     })
 }
 
@@ -149,13 +150,18 @@ pub fn campaign(row: &Row<'_>) -> rusqlite::Result<Campaign> {
         let s: String = row.get(idx)?;
         NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|e| bad(idx, e))
     };
+    let time = |idx: usize| -> rusqlite::Result<DailyTime> {
+        let s: String = row.get(idx)?;
+        DailyTime::parse(&s).ok_or_else(|| bad(idx, Unexpected(s)))
+    };
+    let zone: String = row.get(5)?;
     Ok(Campaign {
         name: row.get(0)?,
         starts_on: date(1)?,
         ends_on: date(2)?,
-        daily_open: row.get(3)?,
-        daily_close: row.get(4)?,
-        timezone: row.get(5)?,
+        daily_open: time(3)?,
+        daily_close: time(4)?,
+        timezone: zone.parse().map_err(|_| bad(5, Unexpected(zone.clone())))?,
     })
 }
 

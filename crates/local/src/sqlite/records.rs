@@ -1,17 +1,16 @@
-//! The `Records` port on SQLite. Each conditional transition reads its condition and writes its
-//! change (and the audit row) inside one `BEGIN IMMEDIATE` transaction on the single writer.
+//! The `Records` port on SQLite. A student's transition reads the student, asks
+//! `gradphoto_core::lifecycle` for the change, and writes it (and its audit row) inside one
+//! `BEGIN IMMEDIATE` transaction on the single writer; the write also tests the version read.
 
 use super::codec::{self, STUDENT_COLS, STUDENT_COLS_S, SCHOOL_COLS, SCHOOL_ORDER, TICKET_COLS, hash_to_sql, ts};
 use super::{Fail, SqliteRecords};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use gradphoto_core::ports::*;
-use gradphoto_core::{Account, AuditEvent, Campaign, Counts, Decision, Reason, RosterRow, School, Status, Student, StudentId, Ticket};
+use gradphoto_core::lifecycle::{self, ReviewDecision, Transition};
+use gradphoto_core::{Account, AuditEvent, Campaign, Counts, Decision, Reason, RosterRow, School, Student, StudentId, Ticket};
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter, types::Value};
 use std::collections::{BTreeMap, BTreeSet};
-
-/// Who the audit trail names for automatic transitions.
-pub const ACTOR_CHECK: &str = "check";
 
 fn get_student(conn: &Connection, id: &str) -> rusqlite::Result<Option<Student>> {
     conn.prepare_cached(&format!("SELECT {STUDENT_COLS} FROM students WHERE student_id = ?1"))?
@@ -43,56 +42,49 @@ fn insert_account(conn: &Connection, a: &Account, school_id: Option<&str>) -> ru
     Ok(())
 }
 
-fn insert_audit<E>(conn: &Connection, e: &AuditEvent) -> Result<(), Fail<E>> {
-    conn.prepare_cached(
-        "INSERT INTO audit (student_id, at, actor, from_status, to_status, reasons, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?
-    .execute(params![
-        e.student_id.as_str(),
-        ts(e.at),
-        e.actor,
-        e.from.as_str(),
-        e.to.as_str(),
-        serde_json::to_string(&e.reasons)?,
-        e.note
-    ])?;
-    Ok(())
-}
-
-fn codes(reasons: &[Reason]) -> Vec<String> {
-    reasons.iter().map(|r| r.code.clone()).collect()
-}
-
 fn query_students(conn: &Connection, sql: &str, args: Vec<Value>) -> rusqlite::Result<Vec<Student>> {
     let mut stmt = conn.prepare_cached(sql)?;
     let rows = stmt.query_map(params_from_iter(args), codec::student)?;
     rows.collect()
 }
 
-/// Writes the student's decided fields back (the caller computed them under the transaction).
-fn store_decision<E>(conn: &Connection, s: &Student) -> Result<(), Fail<E>> {
+/// Writes a transition core decided: the student (only if still at the version read, which
+/// the write transaction guarantees; the test makes a broken guarantee loud) and its audit row.
+fn write_transition<E>(conn: &Connection, t: &Transition) -> Result<(), Fail<E>> {
+    let s = &t.after;
     let bands = s.photo_hash.map(codec::bands);
     let band = |i: usize| bands.map(|b| b[i]);
+    let written = conn
+        .prepare_cached(
+            "UPDATE students SET status = ?2, reasons = ?3, uploaded_at = ?4, reviewed_at = ?5, photo_key = ?6, generation = ?7,
+                photo_hash = ?8, hb0 = ?9, hb1 = ?10, hb2 = ?11, hb3 = ?12, hb4 = ?13, version = ?14
+         WHERE student_id = ?1 AND version = ?15",
+        )?
+        .execute(params![
+            s.student_id.as_str(),
+            s.status.as_str(),
+            serde_json::to_string(&s.reasons)?,
+            s.uploaded_at.map(ts),
+            s.reviewed_at.map(ts),
+            s.photo_key,
+            s.generation,
+            s.photo_hash.map(hash_to_sql),
+            band(0),
+            band(1),
+            band(2),
+            band(3),
+            band(4),
+            i64::try_from(s.version).unwrap_or(i64::MAX),
+            i64::try_from(t.expected_version()).unwrap_or(i64::MAX),
+        ])?;
+    if written != 1 {
+        return Err(Fail::Db(BackendError::new(format!("student {} changed under its write transaction", s.student_id))));
+    }
+    let e = &t.event;
     conn.prepare_cached(
-        "UPDATE students SET status = ?2, reasons = ?3, uploaded_at = ?4, reviewed_at = ?5, photo_key = ?6, generation = ?7,
-                photo_hash = ?8, hb0 = ?9, hb1 = ?10, hb2 = ?11, hb3 = ?12, hb4 = ?13
-         WHERE student_id = ?1",
+        "INSERT INTO audit (student_id, at, actor, from_status, to_status, reasons, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
-    .execute(params![
-        s.student_id.as_str(),
-        s.status.as_str(),
-        serde_json::to_string(&s.reasons)?,
-        s.uploaded_at.map(ts),
-        s.reviewed_at.map(ts),
-        s.photo_key,
-        s.generation,
-        s.photo_hash.map(hash_to_sql),
-        band(0),
-        band(1),
-        band(2),
-        band(3),
-        band(4),
-    ])?;
+    .execute(params![e.student_id.as_str(), ts(e.at), e.actor, e.from.as_str(), e.to.as_str(), serde_json::to_string(&e.reasons)?, e.note])?;
     Ok(())
 }
 
@@ -113,7 +105,7 @@ impl Records for SqliteRecords {
                 "INSERT INTO campaign (id, name, starts_on, ends_on, daily_open, daily_close, timezone) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT (id) DO UPDATE SET name = excluded.name, starts_on = excluded.starts_on, ends_on = excluded.ends_on,
                     daily_open = excluded.daily_open, daily_close = excluded.daily_close, timezone = excluded.timezone",
-                params![c.name, codec::date_to_sql(c.starts_on), codec::date_to_sql(c.ends_on), c.daily_open, c.daily_close, c.timezone],
+                params![c.name, codec::date_to_sql(c.starts_on), codec::date_to_sql(c.ends_on), c.daily_open.to_string(), c.daily_close.to_string(), c.timezone.name()],
             )?;
             Ok(())
         })
@@ -263,7 +255,7 @@ impl Records for SqliteRecords {
                  VALUES (?1, ?2, ?3, ?4, 'not_uploaded', '[]', 0)",
             )?;
             let mut update = tx.prepare_cached(
-                "UPDATE students SET name = ?2, class = ?3 WHERE student_id = ?1 AND (name IS NOT ?2 OR class IS NOT ?3)",
+                "UPDATE students SET name = ?2, class = ?3, version = version + 1 WHERE student_id = ?1 AND (name IS NOT ?2 OR class IS NOT ?3)",
             )?;
             let (mut imported, mut updated) = (0u32, 0u32);
             // Rows apply in order: a student listed twice is imported once and then updated
@@ -348,15 +340,7 @@ impl Records for SqliteRecords {
         let ticket = ticket.clone();
         self.write(move |tx| {
             let student = get_student(tx, ticket.student_id.as_str())?;
-            // A student of another school is as unknown as a missing one: the caller must not
-            // learn or touch other schools' rosters through tickets.
-            let Some(student) = student.filter(|s| s.school_id == ticket.school_id) else {
-                return Err(Fail::Rule(TicketError::UnknownStudent));
-            };
-            if !student.status.may_upload() {
-                return Err(Fail::Rule(TicketError::AlreadyUploaded(student.status)));
-            }
-            let issued = Ticket { generation: student.generation, ..ticket };
+            let issued = lifecycle::issue_ticket(student.as_ref(), &ticket).map_err(Fail::Rule)?;
             tx.prepare_cached(
                 "INSERT INTO tickets (ticket_id, student_id, school_id, generation, size, issued_at, expires_at, issued_by, used)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0)",
@@ -379,45 +363,15 @@ impl Records for SqliteRecords {
     async fn claim_upload(&self, student_id: &StudentId, ticket_id: &str, now: DateTime<Utc>) -> Result<Claim, BackendError> {
         let (student_id, ticket_id) = (student_id.clone(), ticket_id.to_owned());
         self.write(move |tx| {
-            let Some(ticket) = get_ticket(tx, student_id.as_str(), &ticket_id)? else {
-                return Ok(Claim::Lost(ClaimLost::UnknownTicket));
+            let ticket = get_ticket(tx, student_id.as_str(), &ticket_id)?;
+            let student = get_student(tx, student_id.as_str())?;
+            let t = match lifecycle::claim(student.as_ref(), ticket.as_ref(), now) {
+                Ok(t) => t,
+                Err(lost) => return Ok(Claim::Lost(lost)),
             };
-            if now > ticket.expires_at {
-                return Ok(Claim::Lost(ClaimLost::Expired));
-            }
-            let Some(before) = get_student(tx, student_id.as_str())? else {
-                return Ok(Claim::Lost(ClaimLost::UnknownTicket));
-            };
-            // The generation is the one-winner rule: the first claim moves it on, so every
-            // other ticket of the same generation (and any older one) is stale from then on.
-            if before.generation != ticket.generation || !before.status.may_upload() {
-                return Ok(Claim::Lost(ClaimLost::Superseded));
-            }
-            let after = Student {
-                status: Status::Uploaded,
-                generation: before.generation + 1,
-                photo_key: Some(ticket.object_key()),
-                uploaded_at: Some(now),
-                reviewed_at: None,
-                reasons: Vec::new(),
-                photo_hash: None,
-                ..before.clone()
-            };
-            store_decision(tx, &after)?;
+            write_transition(tx, &t)?;
             tx.prepare_cached("UPDATE tickets SET used = 1 WHERE ticket_id = ?1")?.execute([&ticket_id])?;
-            insert_audit(
-                tx,
-                &AuditEvent {
-                    at: now,
-                    actor: ticket.issued_by.clone(),
-                    student_id: student_id.clone(),
-                    from: before.status,
-                    to: after.status,
-                    reasons: Vec::new(),
-                    note: None,
-                },
-            )?;
-            Ok(Claim::Won(after))
+            Ok(Claim::Won(t.after))
         })
         .await
     }
@@ -425,30 +379,10 @@ impl Records for SqliteRecords {
     async fn record_check(&self, student_id: &StudentId, ticket_id: &str, outcome: &CheckOutcome, now: DateTime<Utc>) -> Result<CheckRecorded, BackendError> {
         let (student_id, ticket_id, outcome) = (student_id.clone(), ticket_id.to_owned(), outcome.clone());
         self.write(move |tx| {
-            let Some(ticket) = get_ticket(tx, student_id.as_str(), &ticket_id)? else { return Ok(CheckRecorded::NoChange) };
-            let Some(before) = get_student(tx, student_id.as_str())? else { return Ok(CheckRecorded::NoChange) };
-            // Only the current upload, only once: a duplicate delivery or a stale ticket's
-            // check finds the student decided or holding another photo.
-            if before.status != Status::Uploaded || before.photo_key.as_deref() != Some(ticket.object_key().as_str()) {
-                return Ok(CheckRecorded::NoChange);
-            }
-            let status = outcome.status();
-            let reasons = outcome.reasons();
-            let after = Student { status, reasons, photo_hash: outcome.photo_hash, ..before.clone() };
-            store_decision(tx, &after)?;
-            insert_audit(
-                tx,
-                &AuditEvent {
-                    at: now,
-                    actor: ACTOR_CHECK.into(),
-                    student_id: student_id.clone(),
-                    from: before.status,
-                    to: after.status,
-                    reasons: codes(&after.reasons),
-                    note: None,
-                },
-            )?;
-            Ok(CheckRecorded::Decided(after))
+            let student = get_student(tx, student_id.as_str())?;
+            let Ok(t) = lifecycle::record_check(student.as_ref(), &ticket_id, &outcome, now) else { return Ok(CheckRecorded::NoChange) };
+            write_transition(tx, &t)?;
+            Ok(CheckRecorded::Decided(t.after))
         })
         .await
     }
@@ -518,32 +452,11 @@ impl Records for SqliteRecords {
         let (student_id, reasons, note, reviewer) = (student_id.clone(), reasons.to_vec(), note.map(str::to_owned), reviewer.to_owned());
         let photo_id = photo_id.map(str::to_owned);
         self.write(move |tx| {
-            let Some(before) = get_student(tx, student_id.as_str())? else { return Err(Fail::Rule(ReviewError::UnknownStudent)) };
-            if photo_id.is_some() && before.photo_id() != photo_id {
-                return Err(Fail::Rule(ReviewError::PhotoChanged));
-            }
-            if before.status != Status::PendingReview {
-                return Err(Fail::Rule(ReviewError::NotPending(before.status)));
-            }
-            let status = match decision {
-                Decision::Approve => Status::Approved,
-                Decision::Reject => Status::Rejected,
-            };
-            let after = Student { status, reasons, reviewed_at: Some(now), ..before.clone() };
-            store_decision(tx, &after)?;
-            insert_audit(
-                tx,
-                &AuditEvent {
-                    at: now,
-                    actor: reviewer,
-                    student_id: student_id.clone(),
-                    from: before.status,
-                    to: after.status,
-                    reasons: codes(&after.reasons),
-                    note,
-                },
-            )?;
-            Ok(after)
+            let student = get_student(tx, student_id.as_str())?;
+            let decision = ReviewDecision { photo_id: photo_id.as_deref(), decision, reasons: &reasons, note: note.as_deref(), reviewer: &reviewer };
+            let t = lifecycle::review(student.as_ref(), &decision, now).map_err(Fail::Rule)?;
+            write_transition(tx, &t)?;
+            Ok(t.after)
         })
         .await
     }

@@ -7,7 +7,11 @@
 use rusqlite::Connection;
 
 /// Migration `i` moves the database from `user_version = i` to `i + 1`. Append only.
-const MIGRATIONS: &[&str] = &[V1, V2];
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
+
+/// Every write of a student moves its version on (`lifecycle::Transition`), and every write
+/// tests the version it read.
+const V3: &str = "ALTER TABLE students ADD COLUMN version INTEGER NOT NULL DEFAULT 0;";
 
 /// Who asked for each ticket, so the audit names the uploader (older tickets: "system").
 const V2: &str = "ALTER TABLE tickets ADD COLUMN issued_by TEXT NOT NULL DEFAULT 'system';";

@@ -7,10 +7,10 @@
 
 use clap::{Parser, Subcommand};
 use gradphoto_aws::{Adapters, Settings, schema};
-use gradphoto_core::ports::{AccountError, Records};
+use gradphoto_core::ports::Records;
 use gradphoto_core::purge;
 use gradphoto_core::upload::{InlineChecker, process_landed};
-use gradphoto_core::{Account, Password, Role, Username};
+use gradphoto_core::Role;
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -72,19 +72,9 @@ async fn run(cli: Cli) -> Result<String, String> {
     let a = Adapters::from_env(&settings).await;
     match cli.command {
         Command::AddUser { role, username, password } => {
-            let username = Username::parse(&username).map_err(|e| e.to_string())?;
-            let password = Password::parse(&password).map_err(|e| e.to_string())?;
-            let role = match Role::parse(&role) {
-                Some(r @ (Role::Bureau | Role::Reviewer)) => r,
-                _ => return Err("角色应为 bureau 或 reviewer".into()),
-            };
-            let hash = gradphoto_api::auth::hash_password(password.expose().to_owned()).await.map_err(|e| format!("{e:?}"))?;
-            let account = Account { username: username.as_str().to_owned(), password_hash: hash, role, school_id: None, created_at: chrono::Utc::now() };
-            a.records.create_account(&account).await.map_err(|e| match e {
-                AccountError::UsernameTaken => "该用户名已存在".to_owned(),
-                AccountError::Backend(e) => e.to_string(),
-            })?;
-            Ok(format!("已创建 {} 账号 {}", role.as_str(), username.as_str()))
+            let role = Role::parse(&role).ok_or("角色应为 bureau 或 reviewer")?;
+            let account = gradphoto_service::create_staff_account(&a.records, role, &username, &password, chrono::Utc::now()).await.map_err(|e| e.to_string())?;
+            Ok(format!("已创建 {} 账号 {}", role.as_str(), account.username))
         }
         Command::CreateResources => {
             schema::create_table(a.records.client(), &settings.table).await.map_err(|e| e.to_string())?;

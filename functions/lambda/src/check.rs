@@ -9,9 +9,14 @@
 //! processed first, and re-processing them on retry is harmless.
 
 use aws_lambda_events::s3::{S3Event, S3EventRecord};
-use gradphoto_api::AppState;
-use gradphoto_core::ports::CheckRecorded;
+use gradphoto_core::photo::Rules;
+use gradphoto_core::ports::{Clock, PhotoStore, Records};
 use gradphoto_core::upload::{InlineChecker, process_landed};
+use std::sync::Arc;
+
+/// What happened to one record (logged, and returned for tests): the upload pipeline's own
+/// outcome, so nothing re-wraps it on the way out.
+pub use gradphoto_core::upload::Processed as Handled;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CheckError {
@@ -19,22 +24,11 @@ pub enum CheckError {
     Records { failed: usize, total: usize, first: String },
 }
 
-/// What happened to one record (logged, and returned for tests).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case", tag = "outcome", content = "detail")]
-pub enum Handled {
-    /// The check ran and its decision was written: the new status.
-    Decided(&'static str),
-    /// The object is the student's photo but nothing changed (already decided: a duplicate).
-    Unchanged,
-    /// Not the winning upload (stale, expired, unknown ticket, or not one of our keys).
-    Ignored,
-    /// Another event type, another bucket, or a key that does not decode.
-    Skipped(String),
-}
-
 pub struct CheckPhoto {
-    state: AppState,
+    records: Arc<dyn Records>,
+    store: Arc<dyn PhotoStore>,
+    clock: Arc<dyn Clock>,
+    rules: Rules,
     bucket: String,
 }
 
@@ -45,8 +39,8 @@ pub fn decode_key(raw: &str) -> Option<String> {
 }
 
 impl CheckPhoto {
-    pub fn new(state: AppState, bucket: String) -> Self {
-        Self { state, bucket }
+    pub fn new(records: Arc<dyn Records>, store: Arc<dyn PhotoStore>, clock: Arc<dyn Clock>, rules: Rules, bucket: String) -> Self {
+        Self { records, store, clock, rules, bucket }
     }
 
     pub async fn handle(&self, event: S3Event) -> Result<Vec<Handled>, CheckError> {
@@ -84,16 +78,9 @@ impl CheckPhoto {
             tracing::warn!(raw, "undecodable key ignored");
             return Ok(Handled::Skipped(format!("key {raw}")));
         };
-        let st = &self.state;
-        let now = st.clock.now();
-        // process_landed HEADs the object before reading it: one over the size limit is
-        // rejected as too_large without being downloaded.
-        let outcome = process_landed(&*st.records, &*st.store, &InlineChecker, &st.config.rules, &key, now).await?;
-        let handled = match outcome {
-            Some(CheckRecorded::Decided(s)) => Handled::Decided(s.status.as_str()),
-            Some(CheckRecorded::NoChange) => Handled::Unchanged,
-            None => Handled::Ignored,
-        };
+        // The store's read HEADs the object first: one over the size limit is rejected as
+        // too_large without being downloaded.
+        let handled = process_landed(&*self.records, &*self.store, &InlineChecker, &self.rules, &key, self.clock.now()).await?;
         tracing::info!(key, size = record.s3.object.size, outcome = ?handled, "object handled");
         Ok(handled)
     }

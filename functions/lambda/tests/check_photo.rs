@@ -4,12 +4,12 @@
 
 use aws_lambda_events::s3::S3Event;
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use gradphoto_api::{AppState, Config};
 use gradphoto_aws::testing;
 use gradphoto_core::ports::{Clock, Records};
 use gradphoto_core::*;
-use gradphoto_core::upload::{Landed, claim_landed};
-use gradphoto_functions::check::{CheckPhoto, Handled};
+use gradphoto_core::photo::Rules;
+use gradphoto_core::upload::{Landing, land};
+use gradphoto_lambda::check::{CheckPhoto, Handled};
 use std::sync::Arc;
 
 const GOOD_PHOTO: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../crates/core/tests/corpus/astronaut_valid.jpg"));
@@ -48,28 +48,19 @@ impl Env {
     async fn new() -> Self {
         let adapters = testing::fresh().await;
         let r = &adapters.records;
-        r.insert_schools(&[School {
-            school_id: "sch-1".into(),
-            district: "浦东新区".into(),
-            name: "上海市建平中学".into(),
-            stage: Stage::Senior,
-            registration_code: "REGEXAMPLE1".into(),
-            username: None,
-        }])
-        .await
-        .unwrap();
+        r.insert_schools(&[testing::fixture_school()]).await.unwrap();
         let rows: Vec<RosterRow> = ["G2025001", "G2025002", "G2025003"]
             .iter()
             .map(|id| RosterRow { school_id: "sch-1".into(), student_id: sid(id), name: "学生".into(), class: "高三(1)班".into() })
             .collect();
         r.import_roster(&rows).await.unwrap();
-        let state = AppState::new(
+        let handler = CheckPhoto::new(
             Arc::new(adapters.records.clone()),
             Arc::new(adapters.store.clone()),
             Arc::new(Fixed(t0())),
-            Config { token_secret: vec![7; 32], ..Config::default() },
+            Rules::default(),
+            adapters.store.bucket().to_owned(),
         );
-        let handler = CheckPhoto::new(state, adapters.store.bucket().to_owned());
         Self { adapters, handler }
     }
 
@@ -112,7 +103,7 @@ async fn a_landed_photo_is_checked_and_a_duplicate_delivery_changes_nothing() {
     env.ticket("G2025001", "t-1").await;
     env.put("uploads/sch-1/G2025001/t-1.jpg", GOOD_PHOTO.to_vec()).await;
 
-    assert_eq!(env.handle("s3-object-created.json").await, [Handled::Decided("pending_review")]);
+    assert_eq!(env.handle("s3-object-created.json").await, [Handled::Decided(Status::PendingReview)]);
     let s = env.student("G2025001").await;
     assert_eq!(s.status, Status::PendingReview, "reasons: {:?}", s.reasons);
     assert_eq!(s.photo_key.as_deref(), Some("uploads/sch-1/G2025001/t-1.jpg"));
@@ -135,7 +126,7 @@ async fn out_of_order_deliveries_keep_the_first_landing_and_delete_the_loser() {
     env.put("uploads/sch-1/G2025002/t-2.jpg", GOOD_PHOTO.to_vec()).await;
     env.put("uploads/sch-1/G2025002/t-3.jpg", GOOD_PHOTO.to_vec()).await;
     // t-3's notification arrives first: it wins; t-2's (older ticket, same generation) loses.
-    assert_eq!(env.handle("s3-out-of-order.json").await, [Handled::Decided("pending_review"), Handled::Ignored]);
+    assert_eq!(env.handle("s3-out-of-order.json").await, [Handled::Decided(Status::PendingReview), Handled::Ignored]);
     assert_eq!(env.student("G2025002").await.photo_key.as_deref(), Some("uploads/sch-1/G2025002/t-3.jpg"));
     assert!(!env.exists("uploads/sch-1/G2025002/t-2.jpg").await, "the losing object is deleted");
     assert!(env.exists("uploads/sch-1/G2025002/t-3.jpg").await);
@@ -161,7 +152,7 @@ async fn an_oversized_object_is_rejected_as_too_large() {
     env.ticket("G2025003", "t-4").await;
     // Bypassing the signed size (e.g. a leaked credential): 2 MiB against a 1 MiB limit.
     env.put("uploads/sch-1/G2025003/t-4.jpg", vec![0xFF; 2 * 1024 * 1024]).await;
-    assert_eq!(env.handle("s3-object-too-large.json").await, [Handled::Decided("rejected")]);
+    assert_eq!(env.handle("s3-object-too-large.json").await, [Handled::Decided(Status::Rejected)]);
     let s = env.student("G2025003").await;
     assert_eq!(s.reasons.iter().map(|r| r.code.as_str()).collect::<Vec<_>>(), ["too_large"]);
 }
@@ -196,12 +187,12 @@ async fn a_crash_between_claim_and_decision_is_retried_and_decides_once() {
     env.put("uploads/sch-1/G2025001/t-1.jpg", GOOD_PHOTO.to_vec()).await;
     // The first invocation claims the object, then dies (timeout, out of memory, kill) before
     // the check is recorded: step 1 of the shared routine alone, as that invocation left it.
-    let landed = claim_landed(&env.adapters.records, &env.adapters.store, "uploads/sch-1/G2025001/t-1.jpg", t0()).await.unwrap();
-    assert!(matches!(landed, Landed::Claimed(_)), "{landed:?}");
+    let landed = land(&env.adapters.records, "uploads/sch-1/G2025001/t-1.jpg", t0()).await.unwrap();
+    assert!(matches!(landed, Landing::Won(_)), "{landed:?}");
     assert_eq!(env.student("G2025001").await.status, Status::Uploaded, "stuck until a retry or the sweep");
 
     // Lambda's async retry delivers the same event again: the winner is re-checked, not deleted.
-    assert_eq!(env.handle("s3-object-created.json").await, [Handled::Decided("pending_review")]);
+    assert_eq!(env.handle("s3-object-created.json").await, [Handled::Decided(Status::PendingReview)]);
     // A late third delivery (the retry raced the original) changes nothing.
     assert_eq!(env.handle("s3-object-created.json").await, [Handled::Unchanged]);
     let s = env.student("G2025001").await;

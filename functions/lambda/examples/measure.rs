@@ -2,10 +2,9 @@
 //! the photo check's CPU time (the bulk of a check-photo invocation) and one whole check-photo
 //! invocation (claim, HEAD+GET, check, duplicate lookup, record) against moto on loopback.
 //!
-//! cargo run --release --example measure -p gradphoto-functions   (needs moto[server])
+//! cargo run --release --example measure -p gradphoto-lambda   (needs moto[server])
 
 use chrono::{Duration, Utc};
-use gradphoto_api::{AppState, Config};
 use gradphoto_core::ports::{Records, SystemClock};
 use gradphoto_core::*;
 use std::sync::Arc;
@@ -38,8 +37,7 @@ async fn main() {
     let n = 20;
     let rows: Vec<RosterRow> = (0..n).map(|i| RosterRow { school_id: "s".into(), student_id: StudentId::parse(&format!("S{i}")).unwrap(), name: "x".into(), class: "1".into() }).collect();
     r.import_roster(&rows).await.unwrap();
-    let state = AppState::new(Arc::new(r.clone()), Arc::new(a.store.clone()), Arc::new(SystemClock), Config { token_secret: vec![1; 32], ..Config::default() });
-    let handler = gradphoto_functions::check::CheckPhoto::new(state, a.store.bucket().to_owned());
+    let handler = gradphoto_lambda::check::CheckPhoto::new(Arc::new(r.clone()), Arc::new(a.store.clone()), Arc::new(SystemClock), rules.clone(), a.store.bucket().to_owned());
     let template: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../events/s3-object-created.json")).unwrap()).unwrap();
     let mut full = Vec::new();
     for i in 0..n {

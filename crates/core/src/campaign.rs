@@ -1,0 +1,209 @@
+//! The campaign: its dates, daily opening hours and time zone, parsed once when the bureau sets
+//! it. Everything downstream (the window, the API, both stores) holds typed values, so no
+//! reader can fall back silently to a default on a bad stored value.
+
+use chrono::{Datelike, NaiveDate};
+use chrono_tz::Tz;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct CampaignError(pub String);
+
+/// A time of day on the campaign's clock, in minutes since midnight; 24:00 (the end of the day)
+/// is allowed because the seed's hours are 06:00–24:00.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DailyTime(u16);
+
+impl DailyTime {
+    pub const MIDNIGHT: DailyTime = DailyTime(0);
+    pub const END_OF_DAY: DailyTime = DailyTime(24 * 60);
+
+    /// "HH:MM", two digits each.
+    pub fn parse(s: &str) -> Option<Self> {
+        let (h, m) = s.split_once(':')?;
+        if h.len() != 2 || m.len() != 2 {
+            return None;
+        }
+        let (h, m): (u16, u16) = (h.parse().ok()?, m.parse().ok()?);
+        if m >= 60 || h > 24 || (h == 24 && m != 0) {
+            return None;
+        }
+        Some(Self(h * 60 + m))
+    }
+
+    pub fn minutes(self) -> u32 {
+        u32::from(self.0)
+    }
+}
+
+impl fmt::Display for DailyTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:02}:{:02}", self.0 / 60, self.0 % 60)
+    }
+}
+
+impl Serialize for DailyTime {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for DailyTime {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        DailyTime::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("时间应为 HH:MM，当前为“{s}”")))
+    }
+}
+
+/// IANA zone names on the wire and in both stores.
+mod tz_name {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(tz: &Tz, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(tz.name())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Tz, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse::<Tz>().map_err(|_| serde::de::Error::custom(format!("未知时区“{s}”")))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Campaign {
+    pub name: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    pub daily_open: DailyTime,
+    pub daily_close: DailyTime,
+    #[serde(with = "tz_name")]
+    pub timezone: Tz,
+}
+
+/// A campaign as the bureau typed it: the times and zone still text, so each mistake gets its
+/// own Chinese message instead of a generic "bad body".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CampaignDraft {
+    pub name: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    pub daily_open: String,
+    pub daily_close: String,
+    pub timezone: String,
+}
+
+impl CampaignDraft {
+    pub fn parse(self) -> Result<Campaign, CampaignError> {
+        let fail = |m: String| Err(CampaignError(m));
+        if self.name.trim().is_empty() || self.name.chars().count() > 100 {
+            return fail("活动名称不能为空，且不超过 100 字".into());
+        }
+        if self.ends_on < self.starts_on {
+            return fail("结束日期不能早于开始日期".into());
+        }
+        // The window arithmetic adds days to these dates; a year near chrono's limits would make
+        // every window check fail, and no real campaign is outside this century.
+        for date in [self.starts_on, self.ends_on] {
+            if !(2000..=2100).contains(&date.year()) {
+                return fail(format!("日期“{date}”不在 2000–2100 年之间"));
+            }
+        }
+        let Some(open) = DailyTime::parse(&self.daily_open) else {
+            return fail(format!("每日开放时间应为 HH:MM，当前为“{}”", self.daily_open));
+        };
+        let Some(close) = DailyTime::parse(&self.daily_close) else {
+            return fail(format!("每日关闭时间应为 HH:MM，当前为“{}”", self.daily_close));
+        };
+        if close <= open {
+            return fail("每日关闭时间应晚于开放时间".into());
+        }
+        let Ok(timezone) = self.timezone.parse::<Tz>() else {
+            return fail(format!("未知时区“{}”", self.timezone));
+        };
+        Ok(Campaign { name: self.name, starts_on: self.starts_on, ends_on: self.ends_on, daily_open: open, daily_close: close, timezone })
+    }
+}
+
+impl From<&Campaign> for CampaignDraft {
+    fn from(c: &Campaign) -> Self {
+        Self {
+            name: c.name.clone(),
+            starts_on: c.starts_on,
+            ends_on: c.ends_on,
+            daily_open: c.daily_open.to_string(),
+            daily_close: c.daily_close.to_string(),
+            timezone: c.timezone.name().to_owned(),
+        }
+    }
+}
+
+impl Campaign {
+    /// Checks a campaign built in code (tests, the demo) the way the bureau's input is checked.
+    pub fn validate(&self) -> Result<(), CampaignError> {
+        CampaignDraft::from(self).parse().map(|_| ())
+    }
+}
+
+/// The seed's campaign shape (06:00–24:00 Shanghai, 2026-06-08 to 2026-10-12), for tests.
+#[cfg(test)]
+pub(crate) fn example_draft() -> CampaignDraft {
+    CampaignDraft {
+        name: "2026届毕业照片采集".into(),
+        starts_on: NaiveDate::from_ymd_opt(2026, 6, 8).unwrap(),
+        ends_on: NaiveDate::from_ymd_opt(2026, 10, 12).unwrap(),
+        daily_open: "06:00".into(),
+        daily_close: "24:00".into(),
+        timezone: "Asia/Shanghai".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn draft() -> CampaignDraft {
+        example_draft()
+    }
+
+    #[test]
+    fn daily_times_parse_strictly() {
+        assert_eq!(DailyTime::parse("24:00"), Some(DailyTime::END_OF_DAY));
+        assert_eq!(DailyTime::parse("06:30").map(DailyTime::minutes), Some(390));
+        assert_eq!(DailyTime::parse("06:30").unwrap().to_string(), "06:30");
+        for bad in ["24:01", "6:00", "06:60", "ab:cd", "", "-1:00"] {
+            assert_eq!(DailyTime::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn each_mistake_has_its_own_message() {
+        assert!(draft().parse().is_ok());
+        let cases = [
+            (CampaignDraft { name: " ".into(), ..draft() }, "活动名称"),
+            (CampaignDraft { daily_open: "6:00".into(), ..draft() }, "每日开放时间应为 HH:MM，当前为“6:00”"),
+            (CampaignDraft { daily_close: "25:00".into(), ..draft() }, "每日关闭时间"),
+            (CampaignDraft { daily_open: "20:00".into(), daily_close: "08:00".into(), ..draft() }, "应晚于开放时间"),
+            (CampaignDraft { timezone: "Mars/Olympus".into(), ..draft() }, "未知时区“Mars/Olympus”"),
+            (CampaignDraft { ends_on: NaiveDate::from_ymd_opt(9999, 1, 1).unwrap(), ..draft() }, "2000–2100"),
+        ];
+        for (d, want) in cases {
+            let e = d.clone().parse().expect_err(&format!("{d:?}"));
+            assert!(e.0.contains(want), "{e} should mention {want}");
+        }
+    }
+
+    #[test]
+    fn a_stored_campaign_with_a_bad_zone_is_an_error_not_shanghai() {
+        let good = serde_json::to_value(draft().parse().unwrap()).unwrap();
+        assert_eq!(good["timezone"], "Asia/Shanghai");
+        assert_eq!(good["daily_close"], "24:00");
+        let mut bad = good.clone();
+        bad["timezone"] = "Nowhere/City".into();
+        assert!(serde_json::from_value::<Campaign>(bad).is_err());
+        let mut bad = good;
+        bad["daily_open"] = "6".into();
+        assert!(serde_json::from_value::<Campaign>(bad).is_err());
+    }
+}
