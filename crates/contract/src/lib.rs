@@ -52,6 +52,7 @@ macro_rules! contract_tests {
             review_only_from_pending,
             review_sets_status_reasons_and_time,
             review_of_a_replaced_photo_is_refused,
+            every_write_moves_the_version_and_a_rename_survives_a_review,
             review_queue_oldest_first_with_filters,
             approved_listing,
             stuck_uploads_lists_old_uploaded,

@@ -8,12 +8,13 @@
 //!
 //! | status → | rule | function |
 //! |---|---|---|
+//! | → `not_uploaded` | a roster import enrols a student with no photo | [`enrol`] |
 //! | `not_uploaded` / `rejected` → ticket | only these may upload; another school's student is unknown | [`issue_ticket`] |
 //! | → `uploaded` | the first landing of a live ticket of the current generation wins | [`claim`] |
 //! | `uploaded` → `pending_review` / `rejected` | only the current photo, only once | [`record_check`] |
 //! | `pending_review` → `approved` / `rejected` | only `pending_review`, only the photo the reviewer saw | [`review`] |
 
-use crate::domain::{AuditEvent, Decision, Reason, Status, Student, Ticket};
+use crate::domain::{AuditEvent, Decision, Reason, RosterRow, Status, Student, Ticket};
 use crate::ports::{CheckOutcome, ClaimLost, ReviewError, TicketError};
 use chrono::{DateTime, Utc};
 
@@ -53,6 +54,24 @@ impl Transition {
     /// How the school's status counters move: one student out of `from`, into `to`.
     pub fn counter_move(&self) -> Option<(Status, Status)> {
         (self.before.status != self.after.status).then_some((self.before.status, self.after.status))
+    }
+}
+
+/// A student as a roster import enrols them: no photo yet, nothing decided.
+pub fn enrol(row: &RosterRow) -> Student {
+    Student {
+        student_id: row.student_id.clone(),
+        school_id: row.school_id.clone(),
+        name: row.name.clone(),
+        class: row.class.clone(),
+        status: Status::NotUploaded,
+        reasons: Vec::new(),
+        uploaded_at: None,
+        reviewed_at: None,
+        photo_key: None,
+        generation: 0,
+        photo_hash: None,
+        version: 0,
     }
 }
 

@@ -7,7 +7,8 @@ use super::tx::{self, Cond, n, s};
 use super::DynamoRecords;
 use crate::keys;
 use gradphoto_core::ports::{BackendError, ImportError};
-use gradphoto_core::{RosterRow, School, Status, Student, StudentId};
+use gradphoto_core::lifecycle;
+use gradphoto_core::{RosterRow, School, StudentId};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 impl DynamoRecords {
@@ -62,20 +63,7 @@ impl DynamoRecords {
             let district = schools[&row.school_id].district.clone();
             match before {
                 None => {
-                    let student = Student {
-                        student_id: row.student_id.clone(),
-                        school_id: row.school_id.clone(),
-                        name: row.name.clone(),
-                        class: row.class.clone(),
-                        status: Status::NotUploaded,
-                        reasons: Vec::new(),
-                        uploaded_at: None,
-                        reviewed_at: None,
-                        photo_key: None,
-                        generation: 0,
-                        photo_hash: None,
-                        version: 0,
-                    };
+                    let student = lifecycle::enrol(row);
                     let item = items::student_item(&StoredStudent { student, district })?;
                     let key = tx::key(keys::student_pk(id), keys::STUDENT_SK);
                     ops.push((row.school_id.clone(), TxOp::Put { item, cond: Some(not_exists()), tag: Some("new".into()) }));

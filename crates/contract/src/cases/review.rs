@@ -180,3 +180,27 @@ pub async fn review_of_a_replaced_photo_is_refused(fx: &Fixture) {
     let trail = r.audit_trail(&id).await.expect("audit");
     assert_eq!(trail.iter().filter(|e| e.actor == "revA").count(), 1, "one decision by A, on the photo A saw");
 }
+
+/// Every write of a student moves its version on by one, and a decision racing a roster rename
+/// neither loses the rename nor is lost itself: each write is conditional on what it read.
+pub async fn every_write_moves_the_version_and_a_rename_survives_a_review(fx: &Fixture) {
+    let r = fx.records();
+    let u = Uniq::new();
+    let a = school_with(r, &u, 1, &u.district(1), &[(1, "1班")]).await;
+    let id = u.student(1);
+    let fresh = must_student(r, &id).await;
+    let uploaded = upload(r, &a.school_id, &id, &u.ticket(1), at_min(0)).await;
+    assert_eq!(uploaded.version, fresh.version + 1, "a won claim is one write");
+    let checked = decide(r, &id, &u.ticket(1), &passed(u.hash(), &[]), at_min(1)).await;
+    assert_eq!(checked.version, fresh.version + 2, "a recorded check is one write");
+    let renamed = row(&a.school_id, &id, "新名字", "2班");
+    let (review, import) = tokio::join!(
+        r.review(&id, checked.photo_id().as_deref(), Decision::Approve, &[], None, "rev1", at_min(2)),
+        r.import_roster(std::slice::from_ref(&renamed)),
+    );
+    review.expect("the review lands despite the rename");
+    assert_eq!(import.expect("the rename lands despite the review"), (0, 1));
+    let after = must_student(r, &id).await;
+    assert_eq!((after.status, after.name.as_str(), after.class.as_str()), (Status::Approved, "新名字", "2班"), "both writes kept: {after:?}");
+    assert_eq!(after.version, fresh.version + 4, "review and rename are one write each");
+}

@@ -251,8 +251,8 @@ impl Records for SqliteRecords {
             }
             let mut find = tx.prepare_cached("SELECT school_id FROM students WHERE student_id = ?1")?;
             let mut insert = tx.prepare_cached(
-                "INSERT INTO students (student_id, school_id, name, class, status, reasons, generation)
-                 VALUES (?1, ?2, ?3, ?4, 'not_uploaded', '[]', 0)",
+                "INSERT INTO students (student_id, school_id, name, class, status, reasons, generation, version)
+                 VALUES (?1, ?2, ?3, ?4, ?5, '[]', ?6, ?7)",
             )?;
             let mut update = tx.prepare_cached(
                 "UPDATE students SET name = ?2, class = ?3, version = version + 1 WHERE student_id = ?1 AND (name IS NOT ?2 OR class IS NOT ?3)",
@@ -264,7 +264,8 @@ impl Records for SqliteRecords {
                 let existing: Option<String> = find.query_row([row.student_id.as_str()], |r| r.get(0)).optional()?;
                 match existing {
                     None => {
-                        insert.execute(params![row.student_id.as_str(), row.school_id, row.name, row.class])?;
+                        let s = lifecycle::enrol(row);
+                        insert.execute(params![s.student_id.as_str(), s.school_id, s.name, s.class, s.status.as_str(), s.generation, s.version as i64])?;
                         imported += 1;
                     }
                     Some(school) if school == row.school_id => {
