@@ -194,8 +194,9 @@ pub async fn every_write_moves_the_version_and_a_rename_survives_a_review(fx: &F
     let checked = decide(r, &id, &u.ticket(1), &passed(u.hash(), &[]), at_min(1)).await;
     assert_eq!(checked.version, fresh.version + 2, "a recorded check is one write");
     let renamed = row(&a.school_id, &id, "新名字", "2班");
+    let photo = checked.photo_id();
     let (review, import) = tokio::join!(
-        r.review(&id, checked.photo_id().as_deref(), Decision::Approve, &[], None, "rev1", at_min(2)),
+        r.review(&id, photo.as_deref(), Decision::Approve, &[], None, "rev1", at_min(2)),
         r.import_roster(std::slice::from_ref(&renamed)),
     );
     review.expect("the review lands despite the rename");
