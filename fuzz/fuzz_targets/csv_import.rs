@@ -3,7 +3,7 @@
 #![no_main]
 
 use gradphoto_api::csv_io::{parse_roster, parse_schools, roster_csv};
-use gradphoto_core::{Reason, Stage, Status, Student};
+use gradphoto_core::{Reason, Stage, Status, Student, lifecycle};
 use libfuzzer_sys::fuzz_target;
 use std::collections::HashSet;
 
@@ -18,20 +18,11 @@ fuzz_target!(|data: &[u8]| {
         let students: Vec<Student> = rows
             .into_iter()
             .map(|(line, r)| Student {
-                student_id: r.student_id,
-                school_id: r.school_id,
                 // Names and classes land in the reasons too, so hostile text reaches every
                 // exported column.
                 reasons: vec![Reason::new("x", format!("{}{}", r.class, line))],
-                name: r.name,
-                class: r.class,
                 status: Status::Rejected,
-                uploaded_at: None,
-                reviewed_at: None,
-                photo_key: None,
-                generation: 0,
-                photo_hash: None,
-                version: 0,
+                ..lifecycle::enrol(&r)
             })
             .collect();
         let out = roster_csv(&students).expect("export of parsed rows");
