@@ -4,7 +4,11 @@
 #      the SAM CLI, cargo-lambda;
 #   2. starts one moto server on a free loopback port (infra/moto_serial.py) shared by all test
 #      binaries, and runs the DynamoDB/S3 adapter tests, the shared contract suite, and the
-#      Lambda handler tests (S3 event and API Gateway fixtures) against it;
+#      Lambda handler tests (S3 event and API Gateway fixtures) against it. moto accepts any
+#      signature, so crates/aws/tests/s3_strict.rs also runs the S3 store against a strict,
+#      SigV4-verifying S3 (s3s-fs, a dev-dependency of crates/aws): each of its tests starts one
+#      inside the test process on an OS-picked loopback port, so there is nothing to install or
+#      start here, and a server that cannot start fails its test rather than skipping it;
 #   3. lints the SAM template with cfn-lint and `sam validate --lint`;
 #   4. runs infra/full-stack.sh: the seven Lambda binaries under `cargo lambda watch` against
 #      moto, behind infra/gateway.py (API Gateway routes + the S3->SQS->check-photo trigger),
@@ -71,7 +75,7 @@ done
 [ -n "$moto_pid" ] || { echo "test-aws: FAILED to start moto's server" >&2; exit 1; }
 export GRADPHOTO_MOTO_URL="http://127.0.0.1:$port"
 
-echo "== cargo test ${test_scope[*]}: AWS adapters, contract suite and Lambda handlers against moto ($GRADPHOTO_MOTO_URL)"
+echo "== cargo test ${test_scope[*]}: AWS adapters, contract suite and Lambda handlers against moto ($GRADPHOTO_MOTO_URL), S3 store against the in-process strict S3"
 cargo test "${test_scope[@]}" || status=1
 
 echo "== template lint"

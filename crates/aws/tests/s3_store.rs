@@ -1,6 +1,7 @@
 //! S3PhotoStore against moto's S3. moto accepts any presigned signature, so the tests assert
-//! what the URL signs (X-Amz-SignedHeaders) rather than relying on moto to refuse a mismatch;
-//! the browser round trip (PUT with exactly the returned headers, then GET) runs for real.
+//! what the URL signs (X-Amz-SignedHeaders); that a mismatch is refused is proven against a
+//! strict S3 in s3_strict.rs. The browser round trip (PUT with exactly the returned headers,
+//! then GET) runs for real here too.
 
 use gradphoto_aws::testing as support;
 
