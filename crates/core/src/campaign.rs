@@ -126,26 +126,6 @@ impl CampaignDraft {
     }
 }
 
-impl From<&Campaign> for CampaignDraft {
-    fn from(c: &Campaign) -> Self {
-        Self {
-            name: c.name.clone(),
-            starts_on: c.starts_on,
-            ends_on: c.ends_on,
-            daily_open: c.daily_open.to_string(),
-            daily_close: c.daily_close.to_string(),
-            timezone: c.timezone.name().to_owned(),
-        }
-    }
-}
-
-impl Campaign {
-    /// Checks a campaign built in code (tests, the demo) the way the bureau's input is checked.
-    pub fn validate(&self) -> Result<(), CampaignError> {
-        CampaignDraft::from(self).parse().map(|_| ())
-    }
-}
-
 /// The seed's campaign shape (06:00–24:00 Shanghai, 2026-06-08 to 2026-10-12), for tests.
 #[cfg(test)]
 pub(crate) fn example_draft() -> CampaignDraft {

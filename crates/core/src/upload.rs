@@ -7,7 +7,7 @@
 //! duplicate of the winning object re-runs the check and recording changes nothing once
 //! decided; a losing object is deleted unless it is the student's photo.
 
-use crate::domain::{ObjectKey, Stage, Status, Student};
+use crate::domain::{ObjectKey, Reason, Stage, Status, StudentId, Student};
 use crate::messages;
 use crate::photo::{self, Report, Rules};
 use crate::ports::{BackendError, CheckOutcome, CheckRecorded, Claim, ClaimLost, PhotoStore, ReadError, Records};
@@ -95,7 +95,7 @@ pub async fn check_and_record(
 
 /// The `duplicate_photo` flag. The teacher sees it too, so only ids of their own school are
 /// named; a twin in another school is mentioned without saying whose it is.
-async fn duplicate_flag(records: &dyn Records, student: &Student, twins: &[crate::StudentId]) -> Result<Option<crate::Reason>, BackendError> {
+async fn duplicate_flag(records: &dyn Records, student: &Student, twins: &[StudentId]) -> Result<Option<Reason>, BackendError> {
     if twins.is_empty() {
         return Ok(None);
     }
@@ -112,7 +112,7 @@ async fn duplicate_flag(records: &dyn Records, student: &Student, twins: &[crate
         (false, _) => format!("这张照片与本校学籍副号 {} 及其他学校的照片几乎相同，请确认没有传错学生", same_school.join("、")),
         (true, _) => "这张照片与其他学校已上传的照片几乎相同，请确认是学生本人的照片".to_owned(),
     };
-    Ok(Some(crate::Reason::new("duplicate_photo", message)))
+    Ok(Some(Reason::new("duplicate_photo", message)))
 }
 
 /// What one store notification came to (logged by the trigger, returned for tests).
