@@ -73,7 +73,7 @@ class Batch {
       if (!r) continue;
       const fresh = r.status !== it.before_status || r.uploaded_at !== it.before_uploaded_at;
       if (FINAL.has(r.status) && (fresh || it.state === "check" || it.state === "done")) {
-        Object.assign(it, { state: "done", status: r.status, reasons: r.reasons || [], message: "" });
+        Object.assign(it, { state: "done", status: r.status, reasons: r.reasons || [], flags: r.flags || [], message: "" });
       } else if (r.status === "uploaded") {
         Object.assign(it, { state: "check" });
       } else if (["waiting", "presign", "put"].includes(it.state) && !it.file) {
@@ -181,7 +181,7 @@ class Batch {
           if (!r) continue;
           const fresh = r.status !== it.before_status || r.uploaded_at !== it.before_uploaded_at;
           if (FINAL.has(r.status) && fresh) {
-            this.update(it, { state: "done", status: r.status, reasons: r.reasons || [], photo_url: r.photo_url });
+            this.update(it, { state: "done", status: r.status, reasons: r.reasons || [], flags: r.flags || [], photo_url: r.photo_url });
           } else if (it.checking_since && Date.now() - it.checking_since > CHECK_TIMEOUT_MS) {
             this.update(it, { state: "done", status: r.status, reasons: [], message: "自动检查尚未完成，请稍后在学生信息列表查看" });
           }
@@ -383,6 +383,8 @@ export async function batchView(ctx) {
     else parts.push(h("span", { class: `state state-${it.state}` }, STATE_TEXT[it.state] || it.state));
     if (it.message) parts.push(h("div", { class: it.state === "failed" ? "error" : "hint" }, it.message));
     if (it.reasons && it.reasons.length) parts.push(h("ul", { class: it.status === "rejected" ? "reasons" : "reasons soft" }, it.reasons.map((x) => h("li", { dataset: { code: x.code } }, x.message))));
+    // Soft findings (flags) come apart from the reasons; shown as the reasons of a pending photo were.
+    if (it.flags && it.flags.length) parts.push(h("ul", { class: "reasons soft" }, it.flags.map((x) => h("li", { dataset: { code: x.code } }, x.message))));
     replace(r.result, parts);
   }
 

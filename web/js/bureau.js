@@ -1,6 +1,7 @@
-// 区县/市教委入口: progress per school with a ZIP export each, the campaign's dates and hours,
-// school import (shows the registration codes to hand out), roster import (shows per-line
-// errors), reviewer accounts.
+// 区县/市教委入口: progress per school with a ZIP export each, the campaign's dates and hours
+// and its review policy (审核策略), school import (shows the registration codes to hand out),
+// roster import (shows per-line errors), reviewer accounts, and 撤回已通过照片 (reopen an
+// approved photo found wrong later, so the school uploads again).
 import { api, session, setHooks, getWindow } from "./api.js";
 import { h, replace, initChrome, renderWindow, say, filePicker, STATUS, STATUS_ORDER, STAGE } from "./ui.js";
 import { loginForm } from "./login.js";
@@ -44,6 +45,7 @@ function start() {
     ["schools", "导入学校", schoolsSection],
     ["roster", "导入学生名单", rosterSection],
     ["reviewers", "审核员账号", reviewersSection],
+    ["reopen", "撤回已通过照片", reopenSection],
   ];
   replace(
     main,
@@ -140,25 +142,66 @@ async function campaignSection(sec) {
   };
   const labels = { name: "活动名称", starts_on: "开始日期", ends_on: "结束日期", daily_open: "每天开放时间", daily_close: "每天关闭时间", timezone: "时区" };
   const msg = h("p", { role: "status", id: "campaign-result" });
+  // 审核策略: who decides a photo that passed every automatic check.
+  const radio = (value, text, hint) =>
+    h(
+      "div",
+      { class: "policy-choice" },
+      h("input", { type: "radio", name: "auto_approve", id: `policy-${value}`, value, "aria-describedby": `policy-${value}-hint` }),
+      h("label", { for: `policy-${value}` }, text),
+      h("p", { class: "hint", id: `policy-${value}-hint` }, hint)
+    );
+  const sample = h("input", { id: "policy-sample", type: "number", min: 0, max: 100, step: 1, value: "0", inputmode: "numeric", "aria-describedby": "policy-sample-hint" });
+  const policy = h(
+    "fieldset",
+    { class: "policy", id: "review-policy" },
+    h("legend", {}, "审核策略"),
+    radio("none", "全部人工审核", "通过自动检查的照片都由审核员逐一审核（默认）。"),
+    radio("clean", "自动通过无疑点照片", "通过全部自动检查且没有任何疑点的照片直接通过；有疑点的、学校申诉的、以及人工退回后重新上传的照片始终由审核员审核。"),
+    h(
+      "div",
+      { class: "field inline" },
+      h("label", { for: "policy-sample" }, "抽检比例（%）"),
+      sample,
+      h("p", { class: "hint", id: "policy-sample-hint" }, "自动通过时，按此比例固定抽取照片仍交审核员审核（0–100）。")
+    )
+  );
+  const policyValue = () => (policy.querySelector("input[name=auto_approve]:checked") || {}).value || "none";
+  const syncPolicy = () => (sample.disabled = policyValue() !== "clean");
+  policy.addEventListener("change", syncPolicy);
   const form = h(
     "form",
     { class: "grid-form", novalidate: true },
     Object.entries(f).map(([k, input]) => h("div", { class: "field" }, h("label", { for: input.id }, labels[k]), input)),
+    policy,
     h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "保存设置")),
     msg
   );
   sec.append(h("p", { class: "hint" }, "开放时间之外为系统维护时间，学校无法登录和上传。"), h("p", { class: "hint", id: "c-date-hint" }, "日期格式：年-月-日，如 2026-06-01；时间格式：时:分，如 06:00。"), form);
+  let current = null;
   try {
-    const w = await getWindow();
-    if (w.campaign) for (const k of Object.keys(f)) if (w.campaign[k]) f[k].value = w.campaign[k];
+    current = await api("/api/admin/campaign", { role: ROLE });
   } catch {
-    /* the banner shows it */
+    /* below: the window's copy */
   }
+  if (!current) current = await getWindow().then((w) => w.campaign, () => null); // else the banner shows why
+  if (current) for (const k of Object.keys(f)) if (current[k]) f[k].value = current[k];
+  const rp = (current && current.review_policy) || { auto_approve: "none", sample_percent: 0 };
+  (policy.querySelector(`#policy-${rp.auto_approve}`) || policy.querySelector("#policy-none")).checked = true;
+  sample.value = String(rp.sample_percent ?? 0);
+  syncPolicy();
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     msg.textContent = "";
     msg.className = "";
     const body = Object.fromEntries(Object.entries(f).map(([k, el]) => [k, el.value.trim()]));
+    const pct = sample.value.trim() === "" ? NaN : Number(sample.value);
+    if (!Number.isInteger(pct) || pct < 0 || pct > 100) {
+      msg.textContent = "抽检比例应为 0 到 100 之间的整数";
+      msg.className = "error";
+      sample.focus();
+      return;
+    }
     if (Object.values(body).some((v) => !v)) {
       msg.textContent = "请填写全部项目";
       msg.className = "error";
@@ -172,8 +215,11 @@ async function campaignSection(sec) {
       return;
     }
     try {
-      await api("/api/admin/campaign", { method: "PUT", role: ROLE, body });
-      msg.textContent = "已保存";
+      const saved = await api("/api/admin/campaign", { method: "PUT", role: ROLE, body: { ...body, review_policy: { auto_approve: policyValue(), sample_percent: pct } } });
+      const sp = saved && saved.review_policy;
+      msg.textContent = sp
+        ? `已保存。审核策略：${sp.auto_approve === "clean" ? `自动通过无疑点照片，抽检 ${sp.sample_percent}%` : "全部人工审核"}`
+        : "已保存";
       renderWindow(await getWindow(true));
     } catch (e) {
       msg.textContent = e.message;
@@ -298,6 +344,62 @@ function reviewersSection(sec) {
     }
   });
   sec.append(form);
+}
+
+// ---------------------------------------------------------------- 撤回已通过照片
+async function reopenSection(sec) {
+  const sid = h("input", { id: "reopen-sid", autocomplete: "off", spellcheck: "false", maxlength: 32, "aria-describedby": "reopen-hint" });
+  const reason = h("select", { id: "reopen-reason" }, h("option", { value: "" }, "请选择原因"));
+  const note = h("textarea", { id: "reopen-note", rows: 2, maxlength: 500, placeholder: "可选，例如：照片为其他学生（学校来电确认）" });
+  const btn = h("button", { type: "submit", class: "reject", id: "reopen-submit" }, "撤回并退回学校");
+  const out = h("div", { id: "reopen-result", role: "status" });
+  const form = h(
+    "form",
+    { class: "grid-form", novalidate: true },
+    h("div", { class: "field" }, h("label", { for: "reopen-sid" }, "学籍副号"), sid),
+    h("div", { class: "field" }, h("label", { for: "reopen-reason" }, "原因"), reason),
+    h("div", { class: "field" }, h("label", { for: "reopen-note" }, "备注"), note),
+    h("div", { class: "actions" }, btn),
+    out
+  );
+  sec.append(
+    h("p", { class: "hint", id: "reopen-hint" }, "已审核通过的照片事后发现有误（如传错学生、制证发现问题）时使用：照片改为“未通过审核”，学校可以重新上传，导出时不再包含这张照片。"),
+    form
+  );
+  try {
+    const r = await api("/api/review/reasons", { role: ROLE });
+    for (const x of r.reasons || []) reason.append(h("option", { value: x.code }, x.message));
+  } catch (e) {
+    if (e.status !== 401) replace(out, h("p", { class: "error" }, `无法加载原因列表：${e.message}`));
+  }
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const id = sid.value.trim();
+    if (!/^[A-Za-z0-9]{1,32}$/.test(id)) {
+      replace(out, h("p", { class: "error", role: "alert" }, "请输入正确的学籍副号（1–32 位字母或数字）"));
+      sid.focus();
+      return;
+    }
+    if (!reason.value) {
+      replace(out, h("p", { class: "error", role: "alert" }, "请选择撤回原因"));
+      reason.focus();
+      return;
+    }
+    btn.disabled = true;
+    try {
+      const rec = await api(`/api/admin/students/${encodeURIComponent(id)}/reopen`, { method: "POST", role: ROLE, body: { reasons: [reason.value], note: note.value.replace(/\r?\n/g, " ").trim() } });
+      replace(
+        out,
+        h("p", { class: "ok", id: "reopen-ok" }, `已撤回：${rec.name || id}（${id}）现为“${STATUS[rec.status] || rec.status}”，学校可以重新上传。`)
+      );
+      sid.value = "";
+      note.value = "";
+    } catch (e) {
+      if (e.status !== 401) replace(out, h("p", { class: "error", role: "alert", dataset: { code: e.code } }, `未能撤回：${e.message}`));
+    } finally {
+      btn.disabled = false;
+    }
+  });
 }
 
 setHooks({

@@ -1,5 +1,7 @@
-// 审核员入口: the review queue with a large preview, the automatic findings, approve / reject
-// with reason picks and a note, keyboard shortcuts and a progress count.
+// 审核员入口. Two views of the same queue: the grid (review-grid.js, the default: a page of 48
+// photos decided at once) and this file's one-by-one view (?view=single), kept for appeals and
+// flagged photos that deserve a long look: a large preview, the automatic findings, approve /
+// reject with reason picks and a note, keyboard shortcuts and a progress count.
 //   A 通过 · R 不通过 · 1–9, 0 原因 1–10 · Shift+1–9, Shift+0 原因 11–20 · J 下一张 · K 上一张 · N 备注
 // Preview URLs are signed for 30 minutes (Config::preview_ttl) and several reviewers work the
 // same oldest-first queue, so the loaded queue is refreshed: when a preview fails to load, when
@@ -8,6 +10,7 @@
 import { api, session, setHooks } from "./api.js";
 import { h, replace, initChrome, say, formatTime, STAGE } from "./ui.js";
 import { loginForm } from "./login.js";
+import { mountGrid, reasonKey, reasonIndexForKey } from "./review-grid.js";
 
 const ROLES = ["reviewer", "bureau"];
 const main = document.getElementById("main");
@@ -53,6 +56,8 @@ const state = {
   refreshing: null,
   lastPreviewRetry: 0,
   shown: null,
+  view: "grid",
+  grid: null,
 };
 
 function currentRole() {
@@ -106,15 +111,55 @@ async function start() {
   } catch (e) {
     if (e.status === 401) return;
   }
+  await mountView();
+}
+
+// review.html?view=single opens the one-by-one view; the grid is the default.
+function viewSwitch() {
+  const b = (v, text) =>
+    h("button", { type: "button", class: "small chip-button", id: `view-${v}`, "aria-pressed": String(state.view === v), onclick: () => state.view !== v && setView(v) }, text);
+  return h("div", { class: "view-switch", role: "group", "aria-label": "审核方式" }, b("grid", "网格审核（每页 48 张）"), b("single", "逐张审核（申诉、有疑点的照片）"));
+}
+
+function setView(v) {
+  state.view = v;
+  const u = new URL(location.href);
+  if (v === "single") u.searchParams.set("view", "single");
+  else u.searchParams.delete("view");
+  history.replaceState(null, "", u);
+  mountView();
+}
+
+function scopeHint(first) {
+  const scope = [FILTER.get("district"), FILTER.get("school_id") && ((first && first.school) || FILTER.get("school_id"))].filter(Boolean);
+  return scope.length ? h("p", { class: "hint" }, `仅显示：${scope.join(" / ")}（`, h("a", { href: "review.html" }, "显示全部"), "）") : null;
+}
+
+async function mountView() {
+  if (state.grid) {
+    state.grid.unmount();
+    state.grid = null;
+  }
+  els.panel = null;
+  if (state.view === "grid") {
+    const body = h("div", { id: "grid-body" });
+    replace(main, h("div", { class: "review-head" }, h("h1", {}, "照片审核"), viewSwitch(), scopeHint(null)), body);
+    state.grid = mountGrid(body, { role: state.role, reasons: state.reasons, filter: FILTER });
+    return;
+  }
   await loadQueue();
   renderConsole();
 }
 
 // review.html?school_id=…&district=… narrows the queue (the API's own filters).
 const FILTER = new URLSearchParams(location.search);
+state.view = FILTER.get("view") === "single" ? "single" : "grid";
+// Items fetched are leased to this reviewer (10 minutes): the one-by-one view takes a few at a
+// time, so it does not hold photos other reviewers could be deciding.
+const SINGLE_LIMIT = 20;
 
 async function fetchQueue() {
-  const q = new URLSearchParams({ limit: "50" });
+  const q = new URLSearchParams({ limit: String(SINGLE_LIMIT) });
   for (const k of ["school_id", "district"]) if (FILTER.get(k)) q.set(k, FILTER.get(k));
   return api(`/api/review/queue?${q}`, { role: state.role });
 }
@@ -170,7 +215,7 @@ const queueIsStale = () => Date.now() - state.loadedAt > QUEUE_STALE_MS;
 // Idle refresh: skipped while a decision is being sent or the tab is hidden (a hidden tab's
 // queue is refreshed by the staleness check when the reviewer moves on).
 setInterval(async () => {
-  if (!state.role || !els.panel || state.busy || document.hidden) return;
+  if (!state.role || state.view !== "single" || !els.panel || state.busy || document.hidden) return;
   try {
     await refreshQueue();
     draw();
@@ -217,17 +262,9 @@ function renderConsole() {
       )
     )
   );
-  const first = state.items[0];
-  const scope = [FILTER.get("district"), FILTER.get("school_id") && ((first && first.school) || FILTER.get("school_id"))].filter(Boolean);
   replace(
     main,
-    h(
-      "div",
-      { class: "review-head" },
-      h("h1", {}, "照片审核"),
-      els.progress,
-      scope.length ? h("p", { class: "hint" }, `仅显示：${scope.join(" / ")}（`, h("a", { href: "review.html" }, "显示全部"), "）") : null
-    ),
+    h("div", { class: "review-head" }, h("h1", {}, "照片审核"), viewSwitch(), els.progress, scopeHint(state.items[0])),
     h("div", { id: "review-body" }),
     els.strip
   );
@@ -279,7 +316,10 @@ function draw() {
         "p",
         { class: "meta" },
         [`${it.district || ""} ${it.school || ""}`, `${STAGE[it.stage] || it.stage || ""} ${it.class || ""}`, `上传于 ${formatTime(it.uploaded_at)}`].join(" · ")
-      )
+      ),
+      it.appeal
+        ? h("div", { class: "appeal-box", id: "review-appeal" }, h("strong", {}, "申诉：学校申请人工复核"), h("p", {}, it.appeal.note ? `说明：${it.appeal.note}` : "（未填写说明）"))
+        : null
     );
     const findings = it.findings || [];
     replace(
@@ -370,22 +410,6 @@ function drawReasons() {
   );
 }
 
-/** Reason i's key: 1–9 and 0 for the first ten, Shift with the same digits for the next ten. */
-function reasonKey(i) {
-  if (i >= 20) return null;
-  const digit = String((i % 10) + 1).slice(-1); // 1…9, then 10 → "0"
-  return i < 10 ? { label: digit, title: `按 ${digit}` } : { label: `⇧${digit}`, title: `按 Shift+${digit}` };
-}
-
-/** The reason index a key press picks, or -1. Uses the physical key: Shift+1 is "!" in e.key. */
-function reasonIndexForKey(e) {
-  const m = /^(?:Digit|Numpad)([0-9])$/.exec(e.code || "") || (/^[0-9]$/.test(e.key) ? [null, e.key] : null);
-  if (!m) return -1;
-  const d = Number(m[1]);
-  const i = d === 0 ? 9 : d - 1;
-  return e.shiftKey ? i + 10 : i;
-}
-
 function toggleReason(i) {
   const r = state.reasons[i];
   if (!r) return;
@@ -461,7 +485,7 @@ async function advance(it) {
 }
 
 document.addEventListener("keydown", (e) => {
-  if (!state.role || !els.panel || e.ctrlKey || e.metaKey || e.altKey) return;
+  if (!state.role || state.view !== "single" || !els.panel || e.ctrlKey || e.metaKey || e.altKey) return;
   const t = e.target;
   if (t === els.note) {
     if (e.key === "Escape") els.note.blur();

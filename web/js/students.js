@@ -1,11 +1,30 @@
-// 学生信息列表: the roster with status chips, thumbnails, filters, search, export, and a
-// single upload per row.
-import { download } from "./api.js";
+// 学生信息列表: the roster with status chips, thumbnails, filters, search, export, a single
+// upload per row, and 申请人工复核 (an appeal) on rows the server marks `appealable`: a photo the
+// automatic check rejected for something a person can judge goes to a reviewer instead.
+import { api, download } from "./api.js";
 import { h, replace, say, statusChip, formatTime, filePicker, STATUS, STATUS_ORDER } from "./ui.js";
 import { checkPhotoFile } from "./filecheck.js";
 import { uploadOne } from "./upload.js";
 
 const MAY_UPLOAD = new Set(["not_uploaded", "rejected"]);
+export const APPEAL_NOTE_MAX = 200;
+const chars = (t) => [...t].length;
+
+/** The 说明 cell: why a photo was rejected, the soft findings (flags), and an appeal's state. */
+export function explain(s) {
+  const list = (items, cls) => (items && items.length ? h("ul", { class: cls }, items.map((r) => h("li", { dataset: { code: r.code } }, r.message))) : null);
+  // A server without `flags` lists a pending photo's soft findings in `reasons`.
+  if (!Array.isArray(s.flags)) return [list(s.reasons, s.status === "rejected" ? "" : "soft")];
+  if (s.appeal && s.status === "pending_review") {
+    return [
+      h("p", { class: "appeal-state" }, "已申请人工复核", s.appeal.at ? h("span", { class: "when" }, ` ${formatTime(s.appeal.at)}`) : null),
+      s.reasons && s.reasons.length ? h("p", { class: "hint" }, "自动检查认为：") : null,
+      list(s.reasons, "soft"),
+      list(s.flags, "soft"),
+    ];
+  }
+  return [s.status === "rejected" ? list(s.reasons, "") : null, list(s.flags, "soft")];
+}
 
 export async function studentsView(ctx, params) {
   const main = ctx.main;
@@ -78,7 +97,6 @@ export async function studentsView(ctx, params) {
     const photo = s.photo_url
       ? h("img", { class: "thumb", src: s.photo_url, width: 68, height: 88, loading: "lazy", alt: `${s.name}的照片` })
       : h("span", { class: "thumb thumb-empty", "aria-label": "无照片" });
-    const reasons = (s.reasons || []).map((r) => h("li", { dataset: { code: r.code } }, r.message));
     const actions = h("td", { class: "actions-cell", "data-label": "操作" });
     if (MAY_UPLOAD.has(s.status)) {
       const pick = filePicker({ id: `file-${s.student_id}`, text: s.status === "rejected" ? "重新上传" : "浏览…", extra: `（${s.name}）`, cls: "button small", accept: ".jpg,.jpeg,image/jpeg" });
@@ -89,6 +107,11 @@ export async function studentsView(ctx, params) {
         h("a", { class: "small", href: `#crop?student=${encodeURIComponent(s.student_id)}` }, "裁剪助手")
       );
     }
+    if (s.appealable) {
+      actions.append(
+        h("button", { type: "button", class: "small appeal", "aria-haspopup": "dialog", "aria-label": `为${s.name}申请人工复核`, onclick: () => appeal(tr, s) }, "申请人工复核")
+      );
+    }
     replace(
       tr,
       h("td", { class: "photo-cell", "data-label": "照片" }, photo),
@@ -96,9 +119,76 @@ export async function studentsView(ctx, params) {
       h("td", { "data-label": "学籍副号" }, s.student_id),
       h("td", { "data-label": "班级" }, s.class),
       h("td", { "data-label": "上传状态" }, statusChip(s.status), s.uploaded_at ? h("div", { class: "when" }, formatTime(s.uploaded_at)) : null),
-      h("td", { class: "reasons", "data-label": "说明" }, reasons.length ? h("ul", { class: s.status === "rejected" ? "" : "soft" }, reasons) : null, h("div", { class: "row-progress", "aria-live": "polite" })),
+      h("td", { class: "reasons", "data-label": "说明" }, explain(s), h("div", { class: "row-progress", "aria-live": "polite" })),
       actions
     );
+  }
+
+  function putRecord(tr, record) {
+    const i = ctx.students.findIndex((x) => x.student_id === record.student_id);
+    if (i >= 0) ctx.students[i] = record;
+    fillRow(tr, record);
+    draw();
+  }
+
+  // ---- 申请人工复核: one dialog for the view, filled for the row it was opened from
+  const dialog = h("dialog", { id: "appeal-dialog", class: "appeal-dialog", "aria-labelledby": "appeal-title", "aria-describedby": "appeal-what" });
+  function appeal(tr, s) {
+    const note = h("textarea", { id: "appeal-note", rows: 3, maxlength: APPEAL_NOTE_MAX, "aria-describedby": "appeal-count", placeholder: "可选，例如：背景为照相馆白色背景布，请人工确认" });
+    const count = h("span", { id: "appeal-count", class: "hint" }, `0/${APPEAL_NOTE_MAX}`);
+    const err = h("p", { class: "form-error", role: "alert", id: "appeal-error" });
+    const ok = h("button", { type: "submit", class: "primary", id: "appeal-ok" }, "确定");
+    const cancel = h("button", { type: "button", id: "appeal-cancel", onclick: () => dialog.close() }, "取消");
+    note.addEventListener("input", () => {
+      const n = chars(note.value);
+      count.textContent = `${n}/${APPEAL_NOTE_MAX}`;
+      count.className = n > APPEAL_NOTE_MAX ? "hint bad" : "hint";
+    });
+    const form = h(
+      "form",
+      { method: "dialog", novalidate: true },
+      h("h2", { id: "appeal-title" }, `申请人工复核：${s.name}（${s.student_id}）`),
+      h("p", { id: "appeal-what", class: "em" }, "照片将转人工复核，复核期间不能重新上传。"),
+      h("p", { class: "hint" }, "只有自动检查的判断可以申请复核；每张照片只能申请一次，审核员确认合格后即通过。"),
+      s.reasons && s.reasons.length ? [h("p", {}, "自动检查认为："), h("ul", { class: "reasons" }, s.reasons.map((r) => h("li", { dataset: { code: r.code } }, r.message)))] : null,
+      h("div", { class: "field" }, h("label", { for: "appeal-note" }, `说明（可选，${APPEAL_NOTE_MAX} 字以内）`), note, count),
+      err,
+      h("div", { class: "actions" }, ok, cancel)
+    );
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      err.textContent = "";
+      // One line: a line break is a control character the server refuses in a note.
+      const text = note.value.replace(/\r?\n/g, " ").trim();
+      if (chars(text) > APPEAL_NOTE_MAX) {
+        err.textContent = `说明不能超过 ${APPEAL_NOTE_MAX} 字（现在 ${chars(text)} 字）`;
+        return;
+      }
+      ok.disabled = true;
+      try {
+        const record = await api(`/api/students/${encodeURIComponent(s.student_id)}/appeal`, { method: "POST", role: "school", body: { photo_id: s.photo_id, note: text } });
+        dialog.close();
+        putRecord(tr, record);
+        say(`${s.name}：已申请人工复核`);
+      } catch (e) {
+        if (e.status === 401) return dialog.close();
+        err.textContent = e.message;
+        // The photo changed or is no longer appealable: show the row as it is now.
+        if (e.code === "photo_changed" || e.code === "not_appealable") {
+          try {
+            putRecord(tr, await api(`/api/students/${encodeURIComponent(s.student_id)}`, { role: "school" }));
+          } catch {
+            /* the message above says enough */
+          }
+        }
+      } finally {
+        ok.disabled = false;
+      }
+    });
+    replace(dialog, form);
+    if (!dialog.isConnected) main.append(dialog);
+    dialog.showModal();
+    note.focus();
   }
 
   async function single(tr, s, file) {
@@ -163,7 +253,8 @@ export async function studentsView(ctx, params) {
     ),
     counts,
     summary,
-    h("div", { class: "table-wrap" }, table)
+    h("div", { class: "table-wrap" }, table),
+    dialog
   );
   draw();
 }

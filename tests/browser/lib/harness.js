@@ -54,6 +54,13 @@ export async function shot(page, name, opts = {}) {
   writeFileSync(join(SHOTS, `${name}.png`), Buffer.from(small));
 }
 
+/** Saves docs/screenshots/NAME.png of one element (scrolled into view), quantised like shot(). */
+export async function shotOf(locator, name) {
+  mkdirSync(SHOTS, { recursive: true });
+  const png = UPNG.decode(await locator.screenshot());
+  writeFileSync(join(SHOTS, `${name}.png`), Buffer.from(UPNG.encode(UPNG.toRGBA8(png), png.width, png.height, 256)));
+}
+
 export const fixture = (name) => join(FIXTURES, name);
 export const fixtureBytes = (name) => readFileSync(fixture(name));
 
@@ -160,4 +167,89 @@ export function unlabelledControls(page) {
       .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute("aria-label") && !el.getAttribute("aria-labelledby") && !(el.tagName === "BUTTON" && el.textContent.trim()))
       .map((el) => el.outerHTML.slice(0, 120))
   );
+}
+
+// ---------------------------------------------------------------- review queues
+const CORPUS = join(here, "..", "..", "..", "crates", "core", "tests", "corpus");
+/** Photos that pass every automatic check: the browser fixtures and the check's own corpus. */
+export const PASSING_PHOTOS = [
+  fixture("good.jpg"),
+  fixture("good-alt.jpg"),
+  ...["astronaut_valid", "hopper_valid", "astronaut_mirrored", "hopper_mirrored", "astronaut_larger_head", "hopper_warm_white", "astronaut_smaller_head", "astronaut_warm_white", "astronaut_white_suit", "astronaut_q95"].map((n) => join(CORPUS, `${n}.jpg`)),
+];
+/** A photo of the check's corpus (crates/core/tests/corpus), e.g. "astronaut_blue_background". */
+export const corpusBytes = (name) => readFileSync(join(CORPUS, `${name}.jpg`));
+
+/** Runs `fn` over `items`, at most `limit` at a time, keeping the order of the results. */
+export async function pool(items, limit, fn) {
+  const out = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i], i);
+      }
+    })
+  );
+  return out;
+}
+
+/**
+ * A school of our own with `n` photos waiting for review (the passing photos in turn, so the
+ * grid shows several faces). Returns the school with its teacher and the checked records.
+ */
+export async function seedPending(n, { bureau, concurrency = 4, district = "测试区" } = {}) {
+  bureau = bureau || (await bureauToken());
+  const names = Array.from({ length: n }, (_, i) => `学生${String(i + 1).padStart(3, "0")}`);
+  const school = await makeSchool({ bureau, names, classes: ["高三(1)班", "高三(2)班", "高三(3)班"], district });
+  const teacher = await registerSchool(school.code);
+  const photos = PASSING_PHOTOS.map((p) => readFileSync(p));
+  const records = await pool(school.students, concurrency, (s, i) => uploadFromNode(teacher.token, s.student_id, photos[i % photos.length]));
+  const notPending = records.filter((r) => r.status !== "pending_review");
+  if (notPending.length) throw new Error(`seedPending: ${notPending.length} photos are not pending: ${JSON.stringify(notPending.slice(0, 2))}`);
+  return { ...school, teacher, records };
+}
+
+/**
+ * A photo no other upload of this server resembles (so the check flags no duplicate): good.jpg
+ * with the clothing below the chin repainted by the bits of `seed` (0–255), drawn in
+ * Chromium's canvas and marked 300 dpi in its JFIF header like a studio photo.
+ */
+export async function uniquePhoto(browser, seed = Math.floor(Math.random() * 256)) {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  const src = "data:image/jpeg;base64," + fixtureBytes("good.jpg").toString("base64");
+  const b64 = await page.evaluate(
+    async ([src, seed]) => {
+      const img = new Image();
+      img.src = src;
+      await img.decode();
+      const c = document.createElement("canvas");
+      c.width = 272;
+      c.height = 354;
+      const g = c.getContext("2d");
+      g.drawImage(img, 0, 0);
+      // Eight blocks over the suit (rows 280–354), each dark or mid-grey by one bit of the seed:
+      // a coarse pattern, so photos of two seeds differ where a perceptual hash looks.
+      for (let k = 0; k < 8; k++) {
+        const on = (seed >>> k) & 1;
+        g.fillStyle = on ? "rgb(150,140,130)" : "rgb(25,30,60)";
+        g.fillRect((k % 4) * 68, 280 + Math.floor(k / 4) * 37, 68, 37);
+      }
+      const blob = await new Promise((r) => c.toBlob(r, "image/jpeg", 0.92));
+      const buf = new Uint8Array(await blob.arrayBuffer());
+      let s = "";
+      for (const b of buf) s += String.fromCharCode(b);
+      return btoa(s);
+    },
+    [src, seed]
+  );
+  await ctx.close();
+  const bytes = Buffer.from(b64, "base64");
+  if (bytes.toString("latin1", 6, 11) !== "JFIF\0") throw new Error("uniquePhoto: no JFIF header");
+  bytes[13] = 1; // dots per inch
+  bytes.writeUInt16BE(300, 14);
+  bytes.writeUInt16BE(300, 16);
+  return bytes;
 }

@@ -4,7 +4,7 @@
 // whose text follows the browser's language instead of the page's Chinese.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { BASE, launch, newPage, fixture, fixtureBytes, bureauToken, makeSchool, registerSchool, uploadFromNode, login, unlabelledControls } from "../lib/harness.js";
+import { BASE, launch, newPage, fixture, fixtureBytes, corpusBytes, bureauToken, makeSchool, registerSchool, uploadFromNode, login, unlabelledControls } from "../lib/harness.js";
 
 let browser;
 let school;
@@ -19,6 +19,8 @@ before(async () => {
   // One photo waiting for review, so that the reviewer's screen shows a real decision, and the
   // roster shows a thumbnail and a status line.
   await uploadFromNode(teacher.token, school.students[0].student_id, fixtureBytes("good.jpg"));
+  // And one the check rejects for a judgement (a blue background): its row offers an appeal.
+  await uploadFromNode(teacher.token, school.students[1].student_id, corpusBytes("astronaut_blue_background"));
   tokens = { school: teacher.token, reviewer: await login("reviewer1", "review123"), bureau };
 });
 
@@ -36,6 +38,10 @@ const SCREENS = [
   ["registration", "/school.html#register", null, "#reg-code", async (p) => p.evaluate(() => sessionStorage.setItem("gradphoto.agreed", "1"))],
   ["school info", "/school.html#info", "school", "#info-school"],
   ["roster", "/school.html#students", "school", "#roster tbody tr"],
+  ["roster appeal dialog", "/school.html#students", "school", "#roster button.appeal", null, async (p) => {
+    await p.locator("#roster button.appeal").first().click();
+    await p.locator("#appeal-dialog[open]").waitFor();
+  }],
   ["upload rules", "/school.html#rules", "school", "figure.sample img"],
   ["batch", "/school.html#batch", "school", "#dropzone"],
   ["crop", "/school.html#crop", "school", "#crop-file"],
@@ -44,7 +50,16 @@ const SCREENS = [
     await p.locator("#crop-preview").waitFor();
   }],
   ["review login", "/review.html", null, "#login-user, input[autocomplete=username]"],
-  ["review", () => `/review.html?school_id=${encodeURIComponent(school.school_id)}`, "reviewer", "#review-student-id"],
+  ["review grid", () => `/review.html?school_id=${encodeURIComponent(school.school_id)}`, "reviewer", ".tile"],
+  ["review grid enlarged", () => `/review.html?school_id=${encodeURIComponent(school.school_id)}`, "reviewer", ".tile", null, async (p) => {
+    await p.locator(".tile-photo").first().click();
+    await p.locator("#tile-zoom[open]").waitFor();
+  }],
+  ["review grid reasons", () => `/review.html?school_id=${encodeURIComponent(school.school_id)}`, "reviewer", ".tile", null, async (p) => {
+    await p.locator(".tile-menu").first().click();
+    await p.locator("#reason-palette[open]").waitFor();
+  }],
+  ["review one by one", () => `/review.html?view=single&school_id=${encodeURIComponent(school.school_id)}`, "reviewer", "#review-student-id"],
   ["bureau login", "/bureau.html", null, "input[autocomplete=username]"],
   ["bureau", "/bureau.html", "bureau", "#progress-table"],
 ];

@@ -41,7 +41,7 @@ async function reviewerPage(school, { clock = false } = {}) {
     if (new URL(r.url()).pathname === "/api/review/queue") page.queueLoads++;
   });
   // Each page logs in on its own: two pages are two reviewers.
-  await openAs(page, "reviewer", await login("reviewer1", "review123"), `/review.html?school_id=${encodeURIComponent(school.school_id)}`);
+  await openAs(page, "reviewer", await login("reviewer1", "review123"), `/review.html?view=single&school_id=${encodeURIComponent(school.school_id)}`);
   await page.locator("#review-student-id").waitFor();
   return page;
 }
@@ -69,7 +69,7 @@ test("a preview that fails to load (expired signature) refetches the queue and t
     }
     return route.continue();
   });
-  await openAs(page, "reviewer", reviewer, `/review.html?school_id=${encodeURIComponent(school.school_id)}`);
+  await openAs(page, "reviewer", reviewer, `/review.html?view=single&school_id=${encodeURIComponent(school.school_id)}`);
   await page.locator("#review-student-id").waitFor();
   await previewLoaded(page);
   assert.ok(refused >= 1, "the first preview request was refused");

@@ -33,7 +33,7 @@ const sid = (i) => school.students[i].student_id;
 const currentId = () => page.locator("#review-student-id").textContent();
 
 test("reviewer logs in and sees the queue with large previews and progress", async () => {
-  await page.goto(`${BASE}/review.html?school_id=${encodeURIComponent(school.school_id)}`);
+  await page.goto(`${BASE}/review.html?view=single&school_id=${encodeURIComponent(school.school_id)}`);
   await page.getByLabel("用户名").fill("reviewer1");
   await page.getByLabel("密码").fill("review123");
   await page.getByRole("button", { name: "登录" }).click();
