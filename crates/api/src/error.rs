@@ -4,7 +4,9 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use gradphoto_core::ports::BackendError;
+use gradphoto_core::Status;
+use gradphoto_core::notes::NoteError;
+use gradphoto_core::ports::{AppealError, BackendError, ReopenError, ReviewError};
 use gradphoto_service::{AccountRefused, NewAccountError};
 use serde::Serialize;
 
@@ -58,6 +60,47 @@ impl ApiError {
             ApiError::Busy { .. } => "busy",
             ApiError::Backend(_) => "internal",
         }
+    }
+}
+
+impl From<NoteError> for ApiError {
+    fn from(e: NoteError) -> Self {
+        ApiError::bad_request(e.code(), e.to_string())
+    }
+}
+
+/// How the API words a refused review decision (single and batch alike).
+pub fn review_error(e: ReviewError) -> ApiError {
+    match e {
+        ReviewError::UnknownStudent => ApiError::not_found("unknown_student", "没有这个学籍副号"),
+        ReviewError::NotPending(status) => ApiError::conflict("not_pending", format!("该照片当前状态为“{}”，不在待审核队列中", status.label())),
+        ReviewError::PhotoChanged => ApiError::conflict("photo_changed", "学校已重新上传了这名学生的照片，请查看新照片后再审核"),
+        ReviewError::Backend(e) => e.into(),
+    }
+}
+
+/// How the API words a refused appeal.
+pub fn appeal_error(e: AppealError) -> ApiError {
+    match e {
+        AppealError::UnknownStudent => ApiError::unknown_student(),
+        AppealError::NotAppealable(status) => ApiError::conflict(
+            "not_appealable",
+            match status {
+                Status::Rejected => "这张照片不能申请人工复核：只有系统自动检查判定的人像、背景、清晰度等问题可以申请，文件格式、尺寸、分辨率问题和审核员的退回不能申请，每张照片只能申请一次".to_owned(),
+                other => format!("这张照片当前状态为“{}”，不能申请人工复核", other.label()),
+            },
+        ),
+        AppealError::PhotoChanged => ApiError::conflict("photo_changed", "这名学生的照片已经更换，请刷新页面后查看新照片的检查结果"),
+        AppealError::Backend(e) => e.into(),
+    }
+}
+
+/// How the API words a refused reopening.
+pub fn reopen_error(e: ReopenError) -> ApiError {
+    match e {
+        ReopenError::UnknownStudent => ApiError::not_found("unknown_student", "没有这个学籍副号"),
+        ReopenError::NotApproved(status) => ApiError::conflict("not_approved", format!("只能撤回已审核通过的照片，该学生当前状态为“{}”", status.label())),
+        ReopenError::Backend(e) => e.into(),
     }
 }
 

@@ -74,7 +74,7 @@ pub async fn build(
     let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
     let mut manifest = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
     manifest
-        .write_record(["school_id", "district", "school", "stage", "student_id", "name", "class", "file", "reviewed_at"])
+        .write_record(["school_id", "district", "school", "stage", "student_id", "name", "class", "file", "reviewed_at", "decided_by"])
         .map_err(write_err)?;
 
     // Reads overlap (the store is remote on AWS); writes stay in roster order.
@@ -105,6 +105,7 @@ pub async fn build(
                 csv_io::neutralise(&s.class),
                 path,
                 s.reviewed_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+                s.decider().map(|d| d.as_str().to_owned()).unwrap_or_default(),
             ])
             .map_err(write_err)?;
         count += 1;

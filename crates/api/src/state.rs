@@ -34,6 +34,9 @@ pub struct Config {
     pub export_link_ttl: Duration,
     /// Stored exports older than this are deleted when the next one is made.
     pub export_keep: Duration,
+    /// How long queue items stay held for the reviewer who fetched them: a grid page of 48
+    /// takes a few minutes to judge, and an abandoned page comes back to the queue after this.
+    pub review_lease: Duration,
 }
 
 impl Default for Config {
@@ -43,6 +46,7 @@ impl Default for Config {
             token_ttl: Duration::from_secs(8 * 3600),
             upload_ttl: Duration::from_secs(15 * 60),
             preview_ttl: Duration::from_secs(30 * 60),
+            review_lease: Duration::from_secs(10 * 60),
             rules: Rules::default(),
             max_in_flight: 256,
             busy_retry_after_secs: 30,

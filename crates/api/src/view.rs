@@ -3,7 +3,7 @@
 use crate::error::ApiResult;
 use crate::state::AppState;
 use chrono::{DateTime, Duration, Utc};
-use gradphoto_core::{Counts, Reason, School, Student};
+use gradphoto_core::{Appeal, Counts, DecidedBy, Reason, School, Student, lifecycle};
 use serde::Serialize;
 
 #[derive(Debug, Serialize)]
@@ -19,6 +19,13 @@ pub struct StudentView {
     pub photo_url: Option<String>,
     /// Which upload the photo is; a review decision may name it (see `POST /api/review/{id}`).
     pub photo_id: Option<String>,
+    /// Contract v2: who set the current status.
+    pub decided_by: Option<&'static str>,
+    pub appeal: Option<Appeal>,
+    /// Soft findings, kept apart from `reasons`.
+    pub flags: Vec<Reason>,
+    /// Whether the page may offer 申请人工复核 (`lifecycle::appealable`).
+    pub appealable: bool,
 }
 
 pub async fn photo_url(state: &AppState, student: &Student) -> ApiResult<Option<String>> {
@@ -34,6 +41,8 @@ pub async fn photo_url(state: &AppState, student: &Student) -> ApiResult<Option<
 pub async fn student_view(state: &AppState, s: Student) -> ApiResult<StudentView> {
     let photo_url = photo_url(state, &s).await?;
     let photo_id = s.photo_id();
+    let decided_by = s.decider().map(DecidedBy::as_str);
+    let appealable = lifecycle::appealable(&s);
     Ok(StudentView {
         student_id: s.student_id.to_string(),
         name: s.name,
@@ -45,6 +54,10 @@ pub async fn student_view(state: &AppState, s: Student) -> ApiResult<StudentView
         reviewed_at: s.reviewed_at,
         photo_url,
         photo_id,
+        decided_by,
+        appeal: s.appeal,
+        flags: s.flags,
+        appealable,
     })
 }
 

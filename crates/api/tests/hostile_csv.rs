@@ -159,6 +159,10 @@ fn student(name: &str, class: &str, reason: &str) -> Student {
         generation: 1,
         photo_hash: None,
         version: 0,
+        decided_by: None,
+        appeal: None,
+        flags: Vec::new(),
+        review_required: false,
     }
 }
 

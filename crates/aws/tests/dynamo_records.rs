@@ -66,7 +66,7 @@ async fn upload(r: &DynamoRecords, student: &str, school: &str, tid: &str, at: D
 }
 
 fn pass(hash: Option<u64>) -> CheckOutcome {
-    CheckOutcome { rejections: vec![], flags: vec![Reason::new("phone_photo", "疑似手机拍摄")], photo_hash: hash }
+    CheckOutcome { rejections: vec![], flags: vec![Reason::new("phone_photo", "疑似手机拍摄")], photo_hash: hash, ..Default::default() }
 }
 
 #[tokio::test]
@@ -80,6 +80,7 @@ async fn campaign_round_trips() {
         daily_open: DailyTime::parse("06:00").unwrap(),
         daily_close: DailyTime::parse("24:00").unwrap(),
         timezone: "Asia/Shanghai".parse().unwrap(),
+        review_policy: Default::default(),
     };
     r.put_campaign(&c).await.unwrap();
     assert_eq!(r.campaign().await.unwrap(), Some(c));
@@ -244,7 +245,7 @@ async fn only_one_upload_per_generation_wins_and_stale_tickets_lose() {
     assert_eq!((c.not_uploaded, c.uploaded), (2, 1));
 
     // Rejected: a new ticket (generation 1) may win; an old generation-0 ticket may not.
-    let rejected = CheckOutcome { rejections: vec![Reason::new("too_small", "小")], flags: vec![], photo_hash: None };
+    let rejected = CheckOutcome { rejections: vec![Reason::new("too_small", "小")], flags: vec![], photo_hash: None, ..Default::default() };
     assert!(matches!(r.record_check(&a1, "t2", &rejected, t0()).await.unwrap(), CheckRecorded::Decided(ref s) if s.status == Status::Rejected));
     assert!(matches!(r.claim_upload(&a1, "t1", t0() + Duration::seconds(3)).await.unwrap(), Claim::Lost(ClaimLost::Superseded)));
     let t4 = r.issue_ticket(&ticket("A1", "s1", "t4", t0())).await.unwrap();
@@ -292,7 +293,7 @@ async fn check_results_are_recorded_once_and_only_for_the_current_photo() {
     assert_eq!(r.record_check(&a1, "other", &pass(Some(7)), t0()).await.unwrap(), CheckRecorded::NoChange);
     let CheckRecorded::Decided(s) = r.record_check(&a1, "t1", &pass(Some(7)), t0()).await.unwrap() else { panic!() };
     assert_eq!(s.status, Status::PendingReview);
-    assert_eq!(s.reasons[0].code, "phone_photo");
+    assert_eq!(s.flags[0].code, "phone_photo");
     assert_eq!(s.photo_hash, Some(7));
     assert_eq!(r.record_check(&a1, "t1", &pass(Some(7)), t0()).await.unwrap(), CheckRecorded::NoChange, "duplicate delivery");
     let c = r.counts("s1").await.unwrap();

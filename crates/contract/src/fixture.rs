@@ -190,11 +190,11 @@ pub async fn upload(records: &dyn Records, school_id: &str, student: &StudentId,
 }
 
 pub fn passed(hash: u64, flags: &[(&str, &str)]) -> CheckOutcome {
-    CheckOutcome { rejections: Vec::new(), flags: flags.iter().map(|(c, m)| Reason::new(*c, *m)).collect(), photo_hash: Some(hash) }
+    CheckOutcome { rejections: Vec::new(), flags: flags.iter().map(|(c, m)| Reason::new(*c, *m)).collect(), photo_hash: Some(hash), ..Default::default() }
 }
 
 pub fn failed(hash: Option<u64>, rejections: &[(&str, &str)]) -> CheckOutcome {
-    CheckOutcome { rejections: rejections.iter().map(|(c, m)| Reason::new(*c, *m)).collect(), flags: Vec::new(), photo_hash: hash }
+    CheckOutcome { rejections: rejections.iter().map(|(c, m)| Reason::new(*c, *m)).collect(), flags: Vec::new(), photo_hash: hash, ..Default::default() }
 }
 
 /// Records a check outcome that must be decided.

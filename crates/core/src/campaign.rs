@@ -80,11 +80,60 @@ pub struct Campaign {
     pub daily_close: DailyTime,
     #[serde(with = "tz_name")]
     pub timezone: Tz,
+    /// What happens to a photo whose check finished (contract v2); campaigns stored before it
+    /// existed keep the seed's rule: every photo waits for a person.
+    #[serde(default)]
+    pub review_policy: ReviewPolicy,
+}
+
+/// Whether a photo the check found nothing wrong with still waits for a person.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AutoApprove {
+    /// The seed's rule: a person approves every photo.
+    #[default]
+    None,
+    /// A photo that passed every rule with no flag is approved by the policy, except a sample.
+    Clean,
+}
+
+/// The campaign's review policy (`lifecycle::record_check` applies it).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ReviewPolicy {
+    pub auto_approve: AutoApprove,
+    /// Of the photos `clean` would approve, the share (0–100) still sent to a person.
+    pub sample_percent: u8,
+}
+
+/// The review policy as the bureau typed it; every field optional (kept from the stored one).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReviewPolicyDraft {
+    pub auto_approve: Option<String>,
+    pub sample_percent: Option<f64>,
+}
+
+impl ReviewPolicyDraft {
+    fn parse_over(self, previous: ReviewPolicy) -> Result<ReviewPolicy, CampaignError> {
+        let auto_approve = match self.auto_approve.as_deref() {
+            None => previous.auto_approve,
+            Some("none") => AutoApprove::None,
+            Some("clean") => AutoApprove::Clean,
+            Some(other) => {
+                return Err(CampaignError(format!("审核策略应为 none（全部人工审核）或 clean（自动通过无疑点照片），当前为“{}”", other.chars().take(20).collect::<String>())));
+            }
+        };
+        let sample_percent = match self.sample_percent {
+            None => previous.sample_percent,
+            Some(p) if p.fract() == 0.0 && (0.0..=100.0).contains(&p) => p as u8,
+            Some(p) => return Err(CampaignError(format!("抽检比例应为 0–100 的整数，当前为 {p}"))),
+        };
+        Ok(ReviewPolicy { auto_approve, sample_percent })
+    }
 }
 
 /// A campaign as the bureau typed it: the times and zone still text, so each mistake gets its
 /// own Chinese message instead of a generic "bad body".
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CampaignDraft {
     pub name: String,
     pub starts_on: NaiveDate,
@@ -92,10 +141,20 @@ pub struct CampaignDraft {
     pub daily_open: String,
     pub daily_close: String,
     pub timezone: String,
+    /// Contract v2; left out, the stored campaign's policy is kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review_policy: Option<ReviewPolicyDraft>,
 }
 
 impl CampaignDraft {
+    /// A new campaign: settings the draft leaves out take their defaults.
     pub fn parse(self) -> Result<Campaign, CampaignError> {
+        self.parse_over(None)
+    }
+
+    /// The campaign after a PUT over `previous`: a setting the draft leaves out keeps its stored
+    /// value, so an older page cannot reset a newer setting.
+    pub fn parse_over(self, previous: Option<&Campaign>) -> Result<Campaign, CampaignError> {
         let fail = |m: String| Err(CampaignError(m));
         if self.name.trim().is_empty() || self.name.chars().count() > 100 {
             return fail("活动名称不能为空，且不超过 100 字".into());
@@ -122,7 +181,12 @@ impl CampaignDraft {
         let Ok(timezone) = self.timezone.parse::<Tz>() else {
             return fail(format!("未知时区“{}”", self.timezone));
         };
-        Ok(Campaign { name: self.name, starts_on: self.starts_on, ends_on: self.ends_on, daily_open: open, daily_close: close, timezone })
+        let kept = previous.map(|c| c.review_policy).unwrap_or_default();
+        let review_policy = match self.review_policy {
+            Some(d) => d.parse_over(kept)?,
+            None => kept,
+        };
+        Ok(Campaign { name: self.name, starts_on: self.starts_on, ends_on: self.ends_on, daily_open: open, daily_close: close, timezone, review_policy })
     }
 }
 
@@ -136,6 +200,7 @@ pub(crate) fn example_draft() -> CampaignDraft {
         daily_open: "06:00".into(),
         daily_close: "24:00".into(),
         timezone: "Asia/Shanghai".into(),
+        review_policy: None,
     }
 }
 
@@ -172,6 +237,27 @@ mod tests {
             let e = d.clone().parse().expect_err(&format!("{d:?}"));
             assert!(e.0.contains(want), "{e} should mention {want}");
         }
+    }
+
+    #[test]
+    fn a_put_without_the_policy_keeps_the_stored_one_and_a_bad_policy_is_refused() {
+        let clean = ReviewPolicyDraft { auto_approve: Some("clean".into()), sample_percent: Some(5.0) };
+        let first = CampaignDraft { review_policy: Some(clean), ..draft() }.parse().unwrap();
+        assert_eq!(first.review_policy, ReviewPolicy { auto_approve: AutoApprove::Clean, sample_percent: 5 });
+        let renamed = CampaignDraft { name: "改名".into(), ..draft() }.parse_over(Some(&first)).unwrap();
+        assert_eq!(renamed.review_policy, first.review_policy, "an older page's PUT keeps the policy");
+        let only_sample = ReviewPolicyDraft { sample_percent: Some(20.0), ..Default::default() };
+        let sampled = CampaignDraft { review_policy: Some(only_sample), ..draft() }.parse_over(Some(&first)).unwrap();
+        assert_eq!(sampled.review_policy, ReviewPolicy { auto_approve: AutoApprove::Clean, sample_percent: 20 });
+        assert_eq!(draft().parse().unwrap().review_policy, ReviewPolicy::default(), "default: every photo to a person");
+        for (bad, want) in [(Some("all"), None), (None, Some(101.0)), (None, Some(2.5)), (None, Some(-1.0))] {
+            let d = ReviewPolicyDraft { auto_approve: bad.map(str::to_owned), sample_percent: want };
+            let e = CampaignDraft { review_policy: Some(d), ..draft() }.parse().unwrap_err();
+            assert!(e.0.contains("审核策略") || e.0.contains("抽检比例"), "{e}");
+        }
+        let old: Campaign = serde_json::from_value(serde_json::json!({"name": "x", "starts_on": "2026-06-08", "ends_on": "2026-06-09",
+            "daily_open": "06:00", "daily_close": "24:00", "timezone": "Asia/Shanghai"})).unwrap();
+        assert_eq!(old.review_policy, ReviewPolicy::default(), "a campaign stored before v2");
     }
 
     #[test]

@@ -250,6 +250,20 @@ pub struct Student {
     /// tests it, so two decisions racing on one student cannot both land.
     #[serde(default)]
     pub version: u64,
+    /// Who set the current status (`None` while no one has decided this photo).
+    #[serde(default)]
+    pub decided_by: Option<DecidedBy>,
+    /// The school's (or parent's) request that a person look at the check's rejection.
+    #[serde(default)]
+    pub appeal: Option<Appeal>,
+    /// The check's soft findings on the current photo, kept apart from `reasons` so a
+    /// rejection never hides them.
+    #[serde(default)]
+    pub flags: Vec<Reason>,
+    /// Set once a person rejected a photo of this student: every later photo goes to a person,
+    /// whatever the campaign's auto-approval policy.
+    #[serde(default)]
+    pub review_required: bool,
 }
 
 impl Student {
@@ -258,6 +272,50 @@ impl Student {
     pub fn photo_id(&self) -> Option<String> {
         self.photo_key.as_deref().and_then(ObjectKey::parse).map(|k| k.ticket_id)
     }
+
+    /// Who set the current status. Records written before `decided_by` was stored are read as
+    /// the only deciders that existed then: the check until a reviewer's time is set.
+    pub fn decider(&self) -> Option<DecidedBy> {
+        self.decided_by.or(match (self.status, self.reviewed_at) {
+            (Status::Approved | Status::Rejected, Some(_)) => Some(DecidedBy::Reviewer),
+            (Status::Rejected | Status::PendingReview, None) if self.appeal.is_none() && self.photo_key.is_some() => Some(DecidedBy::Check),
+            _ => None,
+        })
+    }
+}
+
+/// Who set a student's current status (contract v2's `decided_by`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DecidedBy {
+    /// The automatic photo check.
+    Check,
+    /// A person: a reviewer or the bureau.
+    Reviewer,
+    /// The campaign's auto-approval policy.
+    Auto,
+}
+
+impl DecidedBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DecidedBy::Check => "check",
+            DecidedBy::Reviewer => "reviewer",
+            DecidedBy::Auto => "auto",
+        }
+    }
+}
+
+/// An appeal (申请人工复核) of the current photo's automatic rejection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Appeal {
+    pub note: Option<String>,
+    pub at: DateTime<Utc>,
+    /// Who asked (the audit names them too).
+    pub by: String,
+    /// The automatic codes a person overruled by approving the appealed photo.
+    #[serde(default)]
+    pub overruled: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -361,6 +419,9 @@ pub struct AuditEvent {
     pub to: Status,
     pub reasons: Vec<String>,
     pub note: Option<String>,
+    /// Automatic codes a person overruled with this event (approving an appealed photo).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overruled: Vec<String>,
 }
 
 #[cfg(test)]

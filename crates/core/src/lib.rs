@@ -6,6 +6,7 @@ pub mod campaign;
 pub mod domain;
 pub mod lifecycle;
 pub mod messages;
+pub mod notes;
 pub mod photo;
 pub mod ports;
 pub mod purge;
@@ -13,5 +14,5 @@ pub mod review_reasons;
 pub mod upload;
 pub mod window;
 
-pub use campaign::{Campaign, CampaignDraft, CampaignError, DailyTime};
+pub use campaign::{AutoApprove, Campaign, CampaignDraft, CampaignError, DailyTime, ReviewPolicy, ReviewPolicyDraft};
 pub use domain::*;

@@ -6,7 +6,7 @@
 //! from `pending_review`) is a single method here, so each adapter can make it atomic with the
 //! tool its backend has (a SQLite transaction, a DynamoDB conditional write).
 
-use crate::campaign::Campaign;
+use crate::campaign::{Campaign, ReviewPolicy};
 use crate::domain::*;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -104,24 +104,48 @@ pub enum ReviewError {
 }
 
 /// The automatic check's outcome, as recorded on the student.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CheckOutcome {
     /// Hard findings: any means `rejected`.
     pub rejections: Vec<Reason>,
-    /// Soft findings shown to the reviewer while `pending_review`.
+    /// Soft findings: a flagged photo always goes to a person.
     pub flags: Vec<Reason>,
     pub photo_hash: Option<u64>,
+    /// The campaign's review policy when the check finished (read by the caller, applied by
+    /// `lifecycle::record_check`).
+    pub policy: ReviewPolicy,
 }
 
-impl CheckOutcome {
-    pub fn status(&self) -> Status {
-        if self.rejections.is_empty() { Status::PendingReview } else { Status::Rejected }
-    }
+#[derive(Debug, thiserror::Error)]
+pub enum AppealError {
+    #[error("unknown student")]
+    UnknownStudent,
+    /// Not a rejection by the automatic check for a judgement a person can see, or already
+    /// appealed.
+    #[error("not appealable")]
+    NotAppealable(Status),
+    #[error("the photo was replaced")]
+    PhotoChanged,
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+}
 
-    /// What the student record shows: why it was rejected, or the reviewer's flags.
-    pub fn reasons(&self) -> Vec<Reason> {
-        if self.rejections.is_empty() { self.flags.clone() } else { self.rejections.clone() }
-    }
+#[derive(Debug, thiserror::Error)]
+pub enum ReopenError {
+    #[error("unknown student")]
+    UnknownStudent,
+    #[error("student is not approved")]
+    NotApproved(Status),
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+}
+
+/// A reviewer's hold on the photos a queue page handed them (contract v2: queue leases).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    pub reviewer: String,
+    pub now: DateTime<Utc>,
+    pub until: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -210,6 +234,15 @@ pub trait Records: Send + Sync + 'static {
     // Each argument is one fact of the decision, and every caller names them all.
     #[allow(clippy::too_many_arguments)]
     async fn review(&self, student_id: &StudentId, photo_id: Option<&str>, decision: Decision, reasons: &[Reason], note: Option<&str>, reviewer: &str, now: DateTime<Utc>) -> Result<Student, ReviewError>;
+    /// The queue page for one reviewer: `pending_review` students no other reviewer holds a live
+    /// lease on (the reviewer's own first, then oldest upload first), each leased to
+    /// `lease.reviewer` until `lease.until` in the same atomic step per student. A transition
+    /// of the student ends its lease.
+    async fn lease_review_queue(&self, filter: &QueueFilter, lease: &Lease) -> Result<Vec<Student>, BackendError>;
+    /// A school's (or parent's) appeal of the check's rejection (`lifecycle::appeal`).
+    async fn appeal(&self, student_id: &StudentId, request: &crate::lifecycle::AppealRequest<'_>, now: DateTime<Utc>) -> Result<Student, AppealError>;
+    /// The bureau sends an approved photo back (`lifecycle::reopen`).
+    async fn reopen(&self, student_id: &StudentId, reasons: &[Reason], note: Option<&str>, by: &str, now: DateTime<Utc>) -> Result<Student, ReopenError>;
     /// Approved students, of one school or all, ordered by school then student id.
     async fn approved(&self, school_id: Option<&str>) -> Result<Vec<Student>, BackendError>;
     async fn audit_trail(&self, student_id: &StudentId) -> Result<Vec<AuditEvent>, BackendError>;

@@ -89,7 +89,9 @@ pub async fn check_and_record(
             flags.push(flag);
         }
     }
-    let outcome = CheckOutcome { rejections: report.hard, flags, photo_hash: report.phash };
+    // Read when the check finishes, so a policy the bureau changes applies from the next photo.
+    let policy = records.campaign().await?.map(|c| c.review_policy).unwrap_or_default();
+    let outcome = CheckOutcome { rejections: report.hard, flags, photo_hash: report.phash, policy };
     records.record_check(&student.student_id, &photo_id, &outcome, now).await
 }
 

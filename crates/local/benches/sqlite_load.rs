@@ -103,7 +103,7 @@ async fn main() {
     }
     let claim_s = t.elapsed().as_secs_f64();
     let t = Instant::now();
-    let outcome = CheckOutcome { rejections: vec![], flags: vec![], photo_hash: Some(1) };
+    let outcome = CheckOutcome { rejections: vec![], flags: vec![], photo_hash: Some(1), ..Default::default() };
     for i in 0..n {
         records.record_check(&sid(1, i), &format!("seq-{i}"), &outcome, now).await.unwrap();
     }
@@ -130,7 +130,7 @@ async fn main() {
                 match records.issue_ticket(&ticket(school, i, tid.clone())).await {
                     Ok(_) => {
                         records.claim_upload(&sid(school, i), &tid, now).await.unwrap();
-                        let outcome = CheckOutcome { rejections: vec![], flags: vec![], photo_hash: Some(rand::random()) };
+                        let outcome = CheckOutcome { rejections: vec![], flags: vec![], photo_hash: Some(rand::random()), ..Default::default() };
                         records.record_check(&sid(school, i), &tid, &outcome, now).await.unwrap();
                         done.fetch_add(1, Ordering::Relaxed);
                     }

@@ -43,6 +43,7 @@ pub async fn seed(records: &dyn Records) -> Result<Vec<School>, String> {
         daily_open: DailyTime::MIDNIGHT,
         daily_close: DailyTime::END_OF_DAY,
         timezone: chrono_tz::Asia::Shanghai,
+        review_policy: Default::default(),
     };
     records.put_campaign(&campaign).await.map_err(|e| e.to_string())?;
     let schools = vec![

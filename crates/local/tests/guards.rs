@@ -182,11 +182,11 @@ async fn a_school_never_sees_or_touches_another_schools_students() {
     // within a school the twin is named.
     assert_eq!(app.upload(&a.token, "A0001", good_photo()).await, StatusCode::OK);
     let v = app.settled(&a.token, "A0001").await;
-    assert_eq!(v["reasons"][0]["code"], "duplicate_photo", "{v}");
-    assert!(!v["reasons"][0]["message"].as_str().unwrap().contains("B0001"), "{v}");
+    assert_eq!(v["flags"][0]["code"], "duplicate_photo", "{v}");
+    assert!(!v["flags"][0]["message"].as_str().unwrap().contains("B0001"), "{v}");
     assert_eq!(app.upload(&a.token, "A0002", good_photo()).await, StatusCode::OK);
     let v = app.settled(&a.token, "A0002").await;
-    assert!(v["reasons"][0]["message"].as_str().unwrap().contains("A0001"), "{v}");
+    assert!(v["flags"][0]["message"].as_str().unwrap().contains("A0001"), "{v}");
 
     // Roles: a teacher cannot review or administer; a reviewer cannot administer.
     for (path, body) in [("/api/review/B0001", json!({"decision": "approve"})), ("/api/admin/reviewers", json!({"username": "x1x", "password": "abc123"}))] {

@@ -69,6 +69,7 @@ async fn every_http_fixture_runs_through_its_function_in_one_journey() {
         daily_open: DailyTime::parse("06:00").unwrap(),
         daily_close: DailyTime::parse("24:00").unwrap(),
         timezone: "Asia/Shanghai".parse().unwrap(),
+        review_policy: Default::default(),
     })
     .await
     .unwrap();

@@ -3,7 +3,8 @@
 use crate::auth::BureauSession;
 use crate::csv_io;
 use crate::export::{self, ExportError};
-use crate::error::{ApiError, ApiResult, account_error};
+use crate::error::{ApiError, ApiResult, account_error, reopen_error};
+use gradphoto_core::notes::{REVIEW_NOTE_MAX, parse_note};
 use crate::extract::{Body as RawBody, Json, Path, Query};
 use crate::state::AppState;
 use crate::view::{SchoolView, SchoolWithCounts};
@@ -14,7 +15,7 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post, put};
 use axum::Router;
 use gradphoto_core::ports::{BackendError, ImportError};
-use gradphoto_core::{Campaign, CampaignDraft, Role, School, StudentId};
+use gradphoto_core::{Campaign, CampaignDraft, Decision, Role, School, StudentId};
 use gradphoto_service::{RegistrationCode, create_staff_account, new_school_id};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -26,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/admin/schools", post(import_schools).get(list_schools))
         .route("/api/admin/students", post(import_students))
         .route("/api/admin/students/{student_id}/audit", get(audit))
+        .route("/api/admin/students/{student_id}/reopen", post(reopen))
         .route("/api/admin/reviewers", post(create_reviewer))
         .route("/api/admin/progress", get(progress))
         .route("/api/admin/export", get(export))
@@ -37,7 +39,9 @@ async fn get_campaign(State(state): State<AppState>, _b: BureauSession) -> ApiRe
 }
 
 async fn put_campaign(State(state): State<AppState>, _b: BureauSession, Json(draft): Json<CampaignDraft>) -> ApiResult<axum::Json<Campaign>> {
-    let c = draft.parse().map_err(|e| ApiError::bad_request("invalid_campaign", e.to_string()))?;
+    // Settings the body leaves out keep their stored values (contract v2).
+    let stored = state.records.campaign().await?;
+    let c = draft.parse_over(stored.as_ref()).map_err(|e| ApiError::bad_request("invalid_campaign", e.to_string()))?;
     state.records.put_campaign(&c).await?;
     Ok(axum::Json(c))
 }
@@ -214,4 +218,25 @@ async fn create_export(State(state): State<AppState>, b: BureauSession, RawBody(
             "bytes": zip.bytes,
         })),
     ))
+}
+
+#[derive(Deserialize)]
+struct ReopenBody {
+    #[serde(default)]
+    reasons: Vec<String>,
+    note: Option<String>,
+}
+
+/// An approved photo found wrong later (wrong child, misprint) goes back to the school.
+async fn reopen(
+    State(state): State<AppState>,
+    session: BureauSession,
+    Path(student_id): Path<String>,
+    Json(body): Json<ReopenBody>,
+) -> ApiResult<axum::Json<crate::view::StudentView>> {
+    let id = StudentId::parse(&student_id).map_err(|_| ApiError::not_found("unknown_student", "没有这个学籍副号"))?;
+    let note = parse_note(body.note.as_deref(), REVIEW_NOTE_MAX)?;
+    let reasons = crate::routes::review::reject_reasons(&body.reasons, Decision::Reject)?;
+    let student = state.records.reopen(&id, &reasons, note.as_deref(), &session.username, state.clock.now()).await.map_err(reopen_error)?;
+    Ok(axum::Json(crate::view::student_view(&state, student).await?))
 }

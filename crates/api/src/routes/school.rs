@@ -2,7 +2,8 @@
 
 use crate::auth::SchoolSession;
 use crate::csv_io;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, appeal_error};
+use gradphoto_core::notes::{APPEAL_NOTE_MAX, parse_note};
 use crate::extract::{Json, Path, Query};
 use crate::state::AppState;
 use crate::view::{StudentView, student_view};
@@ -23,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/students", get(list_students))
         .route("/api/students.csv", get(export_csv))
         .route("/api/students/{student_id}", get(get_student))
+        .route("/api/students/{student_id}/appeal", post(appeal))
         .route("/api/uploads", post(create_uploads))
 }
 
@@ -85,6 +87,26 @@ async fn export_csv(State(state): State<AppState>, session: SchoolSession, Query
     let body = csv_io::roster_csv(&students)?;
     let filename = format!("attachment; filename=\"students-{}.csv\"", session.school_id);
     Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, filename)], body))
+}
+
+#[derive(Deserialize)]
+struct AppealBody {
+    photo_id: String,
+    note: Option<String>,
+}
+
+/// 申请人工复核: the photo goes to a person with the check's reasons as findings.
+async fn appeal(
+    State(state): State<AppState>,
+    session: SchoolSession,
+    Path(student_id): Path<String>,
+    Json(body): Json<AppealBody>,
+) -> ApiResult<axum::Json<StudentView>> {
+    let id = StudentId::parse(&student_id).map_err(|_| ApiError::unknown_student())?;
+    let note = parse_note(body.note.as_deref(), APPEAL_NOTE_MAX)?;
+    let request = lifecycle::AppealRequest { photo_id: &body.photo_id, note: note.as_deref(), by: &session.username, school_id: Some(&session.school_id) };
+    let student = state.records.appeal(&id, &request, state.clock.now()).await.map_err(appeal_error)?;
+    Ok(axum::Json(student_view(&state, student).await?))
 }
 
 #[derive(Deserialize)]

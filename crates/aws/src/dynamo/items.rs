@@ -57,7 +57,13 @@ pub fn stored_student(item: Item) -> Result<StoredStudent, BackendError> {
     let mut item = item;
     // serde_dynamo fills a missing Option with None, but `reasons` must default to empty.
     item.entry("reasons".into()).or_insert_with(|| AttributeValue::L(Vec::new()));
-    for k in ["uploaded_at", "reviewed_at", "photo_key", "photo_hash"] {
+    // Before contract v2 a pending photo's soft flags were its reasons: read them as flags.
+    if !item.contains_key("flags") {
+        let pending = str_attr(&item, "status").as_deref() == Some(Status::PendingReview.as_str());
+        let moved = if pending { item.insert("reasons".into(), AttributeValue::L(Vec::new())) } else { None };
+        item.insert("flags".into(), moved.unwrap_or_else(|| AttributeValue::L(Vec::new())));
+    }
+    for k in ["uploaded_at", "reviewed_at", "photo_key", "photo_hash", "decided_by", "appeal"] {
         item.entry(k.into()).or_insert(AttributeValue::Null(true));
     }
     Ok(StoredStudent { student: from_item(item)?, district })
@@ -152,6 +158,36 @@ mod tests {
     /// The cost sheet (docs/aws.md) assumes every write of a student is 1 WCU and every index
     /// entry fits in 1 KB: a student with a long name, two reasons and all times stays small.
     #[test]
+    fn a_pending_student_stored_before_flags_existed_reads_its_reasons_as_flags() {
+        let mut item = student_item(&StoredStudent {
+            student: Student {
+                student_id: StudentId::parse("P1").unwrap(),
+                school_id: "sc".into(),
+                name: "n".into(),
+                class: "c".into(),
+                status: Status::PendingReview,
+                reasons: vec![Reason::new("phone_photo", "m")],
+                uploaded_at: None,
+                reviewed_at: None,
+                photo_key: None,
+                generation: 1,
+                photo_hash: None,
+                version: 2,
+                decided_by: None,
+                appeal: None,
+                flags: Vec::new(),
+                review_required: false,
+            },
+            district: "d".into(),
+        })
+        .unwrap();
+        item.remove("flags");
+        let back = stored_student(item).unwrap().student;
+        assert!(back.reasons.is_empty());
+        assert_eq!(back.flags, vec![Reason::new("phone_photo", "m")]);
+    }
+
+    #[test]
     fn a_full_student_item_stays_under_one_kilobyte() {
         let at = Utc.with_ymd_and_hms(2025, 6, 2, 8, 0, 0).unwrap();
         let student = Student {
@@ -170,6 +206,10 @@ mod tests {
             generation: 3,
             photo_hash: Some(u64::MAX),
             version: 12,
+            decided_by: Some(gradphoto_core::DecidedBy::Check),
+            appeal: None,
+            flags: vec![Reason::new("phone_photo", "照片信息显示由手机拍摄（Apple iPhone 15 Pro Max），请确认是照相馆拍摄的标准证件照")],
+            review_required: true,
         };
         let item = student_item(&StoredStudent { student, district: "浦东新区".into() }).unwrap();
         let size = billed_size(&item);
@@ -178,5 +218,18 @@ mod tests {
         let back = stored_student(item.clone()).unwrap();
         assert_eq!(back.student.version, 12);
         assert_eq!(item.get(VERSION).and_then(|v| v.as_n().ok()).map(String::as_str), Some("12"), "the attribute conditions test");
+
+        // An appeal carries a note of up to 200 characters: such a student costs 2 WCU a write
+        // while appealed (docs/aws.md), never more.
+        let mut appealed = back;
+        appealed.student.appeal = Some(gradphoto_core::Appeal {
+            note: Some("学".repeat(gradphoto_core::notes::APPEAL_NOTE_MAX)),
+            at,
+            by: "teacher_pudong_0123456789".into(),
+            overruled: vec!["background_not_white".into(), "head_too_large".into(), "blurry".into()],
+        });
+        let size = billed_size(&student_item(&appealed).unwrap());
+        println!("appealed student item: {size} bytes");
+        assert!(size <= 2048, "{size} bytes");
     }
 }

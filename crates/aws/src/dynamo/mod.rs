@@ -9,6 +9,7 @@
 
 mod batch;
 mod items;
+mod lease;
 mod purge;
 mod records;
 mod roster;

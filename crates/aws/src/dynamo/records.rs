@@ -317,6 +317,18 @@ impl Records for DynamoRecords {
         Ok(self.transition("review", student_id, |student| lifecycle::review(student, &decision, now)).await??)
     }
 
+    async fn lease_review_queue(&self, filter: &QueueFilter, lease: &Lease) -> Result<Vec<Student>, BackendError> {
+        self.lease_queue(filter, lease).await
+    }
+
+    async fn appeal(&self, student_id: &StudentId, request: &lifecycle::AppealRequest<'_>, now: DateTime<Utc>) -> Result<Student, AppealError> {
+        Ok(self.transition("appeal", student_id, |student| lifecycle::appeal(student, request, now)).await??)
+    }
+
+    async fn reopen(&self, student_id: &StudentId, reasons: &[Reason], note: Option<&str>, by: &str, now: DateTime<Utc>) -> Result<Student, ReopenError> {
+        Ok(self.transition("reopen", student_id, |student| lifecycle::reopen(student, reasons, note, by, now)).await??)
+    }
+
     async fn approved(&self, school_id: Option<&str>) -> Result<Vec<Student>, BackendError> {
         let sk = school_id.map(|sc| ("begins_with", format!("{sc}#")));
         let mut out: Vec<Student> = self.students_in_status(Status::Approved, sk, None, 0).await?.into_iter().map(|s| s.student).collect();

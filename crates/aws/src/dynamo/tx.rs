@@ -51,10 +51,10 @@ impl Cond {
         self.values.insert(placeholder.to_owned(), v);
         self
     }
-    fn names(&self) -> Option<HashMap<String, String>> {
+    pub(crate) fn names(&self) -> Option<HashMap<String, String>> {
         (!self.names.is_empty()).then(|| self.names.clone())
     }
-    fn values(&self) -> Option<Item> {
+    pub(crate) fn values(&self) -> Option<Item> {
         (!self.values.is_empty()).then(|| self.values.clone())
     }
 }

@@ -145,7 +145,8 @@ pub async fn audit_trail_of_a_full_journey(fx: &Fixture) {
     use Status::*;
     let expected: Vec<(i64, &str, Status, Status, Vec<&str>, Option<&str>)> = vec![
         (1, TEACHER, NotUploaded, Uploaded, vec![], None),
-        (2, "check", Uploaded, PendingReview, vec!["phone_photo"], None),
+        // Soft flags are not reasons (contract v2): the trail's reasons are why a photo was rejected.
+        (2, "check", Uploaded, PendingReview, vec![], None),
         (3, "reviewer7", PendingReview, Rejected, vec!["glasses"], Some("请摘掉眼镜重拍")),
         (5, TEACHER, Rejected, Uploaded, vec![], None),
         (6, "check", Uploaded, Rejected, vec!["too_small", "not_jpeg"], None),

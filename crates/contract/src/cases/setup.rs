@@ -15,6 +15,7 @@ pub async fn campaign_round_trip(fx: &Fixture) {
         daily_open: DailyTime::parse("06:00").unwrap(),
         daily_close: DailyTime::parse("24:00").unwrap(),
         timezone: "Asia/Shanghai".parse().unwrap(),
+        review_policy: gradphoto_core::ReviewPolicy { auto_approve: gradphoto_core::AutoApprove::Clean, sample_percent: 7 },
     };
     r.put_campaign(&first).await.expect("put campaign");
     assert_eq!(r.campaign().await.expect("campaign"), Some(first.clone()), "campaign reads back as written");

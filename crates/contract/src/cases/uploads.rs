@@ -240,12 +240,14 @@ pub async fn record_check_decides_once(fx: &Fixture) {
     let a = school_with(r, &u, 1, &u.district(1), &[(1, "1班"), (2, "1班")]).await;
     let h = u.hash();
 
-    // Passed with soft flags: pending_review, the flags are the reasons the reviewer sees.
+    // Passed with soft flags: pending_review, the flags kept apart from the (empty) reasons.
     let up = upload(r, &a.school_id, &u.student(1), &u.ticket(1), at_min(0)).await;
     let outcome = passed(h, &[("phone_photo", "疑似手机翻拍")]);
     let s = decide(r, &u.student(1), &u.ticket(1), &outcome, at_min(1)).await;
     assert_eq!(s.status, Status::PendingReview);
-    assert_eq!(s.reasons, vec![Reason::new("phone_photo", "疑似手机翻拍")]);
+    assert_eq!(s.flags, vec![Reason::new("phone_photo", "疑似手机翻拍")]);
+    assert!(s.reasons.is_empty());
+    assert_eq!(s.decided_by, Some(gradphoto_core::DecidedBy::Check));
     assert_eq!(s.photo_hash, Some(h));
     assert_eq!((s.generation, s.photo_key.clone(), s.uploaded_at), (up.generation, up.photo_key.clone(), up.uploaded_at), "the upload is untouched");
     assert_eq!(must_student(r, &u.student(1)).await, s, "the returned record is the stored one");
@@ -260,6 +262,7 @@ pub async fn record_check_decides_once(fx: &Fixture) {
         rejections: vec![Reason::new("too_small", "照片尺寸过小"), Reason::new("background", "背景不是纯色")],
         flags: vec![Reason::new("phone_photo", "疑似手机翻拍")],
         photo_hash: Some(!h),
+        ..Default::default()
     };
     let s2 = decide(r, &u.student(2), &u.ticket(2), &bad, at_min(1)).await;
     assert_eq!(s2.status, Status::Rejected);

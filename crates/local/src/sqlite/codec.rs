@@ -1,16 +1,16 @@
 //! Conversions between domain values and SQLite columns.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use gradphoto_core::{Account, AuditEvent, Campaign, DailyTime, Reason, Role, School, Stage, Status, Student, StudentId, Ticket};
+use gradphoto_core::{Account, AuditEvent, Campaign, DailyTime, DecidedBy, Reason, Role, School, Stage, Status, Student, StudentId, Ticket};
 use rusqlite::Row;
 use rusqlite::types::Type;
 
 /// Column list matching [`student`]; keep the two together.
 pub const STUDENT_COLS: &str =
-    "student_id, school_id, name, class, status, reasons, uploaded_at, reviewed_at, photo_key, generation, photo_hash, version";
+    "student_id, school_id, name, class, status, reasons, uploaded_at, reviewed_at, photo_key, generation, photo_hash, version, decided_by, appeal, flags, review_required";
 
 /// The same columns qualified with table alias `s.` (for joins).
-pub const STUDENT_COLS_S: &str = "s.student_id, s.school_id, s.name, s.class, s.status, s.reasons, s.uploaded_at, s.reviewed_at, s.photo_key, s.generation, s.photo_hash, s.version";
+pub const STUDENT_COLS_S: &str = "s.student_id, s.school_id, s.name, s.class, s.status, s.reasons, s.uploaded_at, s.reviewed_at, s.photo_key, s.generation, s.photo_hash, s.version, s.decided_by, s.appeal, s.flags, s.review_required";
 
 pub const SCHOOL_COLS: &str = "school_id, district, name, stage, registration_code, username";
 
@@ -61,6 +61,10 @@ fn bad(idx: usize, e: impl std::error::Error + Send + Sync + 'static) -> rusqlit
 #[error("unexpected stored value {0:?}")]
 pub struct Unexpected(pub String);
 
+pub fn decided_by(s: &str) -> Result<DecidedBy, Unexpected> {
+    [DecidedBy::Check, DecidedBy::Reviewer, DecidedBy::Auto].into_iter().find(|d| d.as_str() == s).ok_or_else(|| Unexpected(s.to_owned()))
+}
+
 pub fn status(s: &str) -> Result<Status, Unexpected> {
     Status::parse(s).map_err(|_| Unexpected(s.to_owned()))
 }
@@ -102,6 +106,10 @@ pub fn student(row: &Row<'_>) -> rusqlite::Result<Student> {
         generation: row.get(9)?,
         photo_hash: row.get::<_, Option<i64>>(10)?.map(hash_from_sql),
         version: row.get::<_, i64>(11)?.max(0) as u64,
+        decided_by: row.get::<_, Option<String>>(12)?.map(|d| decided_by(&d).map_err(|e| bad(12, e))).transpose()?,
+        appeal: row.get::<_, Option<String>>(13)?.map(|a| serde_json::from_str(&a).map_err(|e| bad(13, e))).transpose()?,
+        flags: json_at::<Vec<Reason>>(row, 14)?,
+        review_required: row.get(15)?,
     })
 }
 
@@ -162,6 +170,7 @@ pub fn campaign(row: &Row<'_>) -> rusqlite::Result<Campaign> {
         daily_open: time(3)?,
         daily_close: time(4)?,
         timezone: zone.parse().map_err(|_| bad(5, Unexpected(zone.clone())))?,
+        review_policy: row.get::<_, Option<String>>(6)?.map(|p| serde_json::from_str(&p).map_err(|e| bad(6, e))).transpose()?.unwrap_or_default(),
     })
 }
 
@@ -178,6 +187,7 @@ pub fn audit(row: &Row<'_>) -> rusqlite::Result<AuditEvent> {
         to: status_at(row, 4)?,
         reasons: json_at::<Vec<String>>(row, 5)?,
         note: row.get(6)?,
+        overruled: json_at::<Vec<String>>(row, 7)?,
     })
 }
 

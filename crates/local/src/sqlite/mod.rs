@@ -242,7 +242,7 @@ mod tests {
             })
             .await
             .unwrap();
-        assert_eq!((mode.as_str(), fk, version), ("wal", 1, 3));
+        assert_eq!((mode.as_str(), fk, version), ("wal", 1, 4));
         let write_on_reader = db.read::<_, BackendError, _>(|c| Ok(c.execute("DELETE FROM schools", [])?)).await;
         assert!(write_on_reader.is_err(), "readers are query_only");
         // Foreign keys hold: a student of an unknown school cannot be written.
@@ -289,7 +289,7 @@ mod tests {
                 continue;
             }
             let reject = i % 5 == 2;
-            let outcome = CheckOutcome { rejections: if reject { vec![Reason::new("x", "x")] } else { vec![] }, flags: vec![], photo_hash: Some(u64::from(i)) };
+            let outcome = CheckOutcome { rejections: if reject { vec![Reason::new("x", "x")] } else { vec![] }, flags: vec![], photo_hash: Some(u64::from(i)), ..Default::default() };
             db.record_check(&id, &t.ticket_id, &outcome, now).await.unwrap();
             if i % 5 == 3 {
                 db.review(&id, None, Decision::Approve, &[], None, "r", now).await.unwrap();

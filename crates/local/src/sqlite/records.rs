@@ -7,7 +7,7 @@ use super::{Fail, SqliteRecords};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use gradphoto_core::ports::*;
-use gradphoto_core::lifecycle::{self, ReviewDecision, Transition};
+use gradphoto_core::lifecycle::{self, AppealRequest, ReviewDecision, Transition};
 use gradphoto_core::{Account, AuditEvent, Campaign, Counts, Decision, Reason, RosterRow, School, Student, StudentId, Ticket};
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter, types::Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -57,7 +57,8 @@ fn write_transition<E>(conn: &Connection, t: &Transition) -> Result<(), Fail<E>>
     let written = conn
         .prepare_cached(
             "UPDATE students SET status = ?2, reasons = ?3, uploaded_at = ?4, reviewed_at = ?5, photo_key = ?6, generation = ?7,
-                photo_hash = ?8, hb0 = ?9, hb1 = ?10, hb2 = ?11, hb3 = ?12, hb4 = ?13, version = ?14
+                photo_hash = ?8, hb0 = ?9, hb1 = ?10, hb2 = ?11, hb3 = ?12, hb4 = ?13, version = ?14,
+                decided_by = ?16, appeal = ?17, flags = ?18, review_required = ?19, lease_by = NULL, lease_until = NULL
          WHERE student_id = ?1 AND version = ?15",
         )?
         .execute(params![
@@ -76,15 +77,28 @@ fn write_transition<E>(conn: &Connection, t: &Transition) -> Result<(), Fail<E>>
             band(4),
             i64::try_from(s.version).unwrap_or(i64::MAX),
             i64::try_from(t.expected_version()).unwrap_or(i64::MAX),
+            s.decided_by.map(|d| d.as_str()),
+            s.appeal.as_ref().map(serde_json::to_string).transpose()?,
+            serde_json::to_string(&s.flags)?,
+            s.review_required,
         ])?;
     if written != 1 {
         return Err(Fail::Db(BackendError::new(format!("student {} changed under its write transaction", s.student_id))));
     }
     let e = &t.event;
     conn.prepare_cached(
-        "INSERT INTO audit (student_id, at, actor, from_status, to_status, reasons, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO audit (student_id, at, actor, from_status, to_status, reasons, note, overruled) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
-    .execute(params![e.student_id.as_str(), ts(e.at), e.actor, e.from.as_str(), e.to.as_str(), serde_json::to_string(&e.reasons)?, e.note])?;
+    .execute(params![
+        e.student_id.as_str(),
+        ts(e.at),
+        e.actor,
+        e.from.as_str(),
+        e.to.as_str(),
+        serde_json::to_string(&e.reasons)?,
+        e.note,
+        serde_json::to_string(&e.overruled)?
+    ])?;
     Ok(())
 }
 
@@ -92,7 +106,7 @@ fn write_transition<E>(conn: &Connection, t: &Transition) -> Result<(), Fail<E>>
 impl Records for SqliteRecords {
     async fn campaign(&self) -> Result<Option<Campaign>, BackendError> {
         self.read(|c| {
-            Ok(c.query_row("SELECT name, starts_on, ends_on, daily_open, daily_close, timezone FROM campaign WHERE id = 1", [], codec::campaign)
+            Ok(c.query_row("SELECT name, starts_on, ends_on, daily_open, daily_close, timezone, review_policy FROM campaign WHERE id = 1", [], codec::campaign)
                 .optional()?)
         })
         .await
@@ -102,10 +116,19 @@ impl Records for SqliteRecords {
         let c = campaign.clone();
         self.write(move |tx| {
             tx.execute(
-                "INSERT INTO campaign (id, name, starts_on, ends_on, daily_open, daily_close, timezone) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)
+                "INSERT INTO campaign (id, name, starts_on, ends_on, daily_open, daily_close, timezone, review_policy) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7)
                  ON CONFLICT (id) DO UPDATE SET name = excluded.name, starts_on = excluded.starts_on, ends_on = excluded.ends_on,
-                    daily_open = excluded.daily_open, daily_close = excluded.daily_close, timezone = excluded.timezone",
-                params![c.name, codec::date_to_sql(c.starts_on), codec::date_to_sql(c.ends_on), c.daily_open.to_string(), c.daily_close.to_string(), c.timezone.name()],
+                    daily_open = excluded.daily_open, daily_close = excluded.daily_close, timezone = excluded.timezone,
+                    review_policy = excluded.review_policy",
+                params![
+                    c.name,
+                    codec::date_to_sql(c.starts_on),
+                    codec::date_to_sql(c.ends_on),
+                    c.daily_open.to_string(),
+                    c.daily_close.to_string(),
+                    c.timezone.name(),
+                    serde_json::to_string(&c.review_policy)?
+                ],
             )?;
             Ok(())
         })
@@ -462,6 +485,62 @@ impl Records for SqliteRecords {
         .await
     }
 
+    async fn lease_review_queue(&self, filter: &QueueFilter, lease: &Lease) -> Result<Vec<Student>, BackendError> {
+        let mut sql = format!("SELECT {STUDENT_COLS_S} FROM students s");
+        let me = Value::Text(lease.reviewer.clone());
+        let now = Value::Integer(ts(lease.now));
+        let mut args = Vec::new();
+        if let Some(district) = &filter.district {
+            sql.push_str(" JOIN schools sc ON sc.school_id = s.school_id AND sc.district = ?");
+            args.push(Value::Text(district.clone()));
+        }
+        sql.push_str(" WHERE s.status = 'pending_review' AND (s.lease_until IS NULL OR s.lease_until < ? OR s.lease_by = ?)");
+        args.extend([now.clone(), me.clone()]);
+        if let Some(school) = &filter.school_id {
+            sql.push_str(" AND s.school_id = ?");
+            args.push(Value::Text(school.clone()));
+        }
+        // The reviewer's own live leases first: a page they have not finished comes back.
+        sql.push_str(" ORDER BY CASE WHEN s.lease_by = ? AND s.lease_until >= ? THEN 0 ELSE 1 END, s.uploaded_at, s.student_id LIMIT ?");
+        args.extend([me, now]);
+        args.push(Value::Integer(if filter.limit == 0 { -1 } else { i64::from(filter.limit) }));
+        let (reviewer, until) = (lease.reviewer.clone(), ts(lease.until));
+        self.write(move |tx| {
+            let students = query_students(tx, &sql, args)?;
+            let mut hold = tx.prepare_cached("UPDATE students SET lease_by = ?2, lease_until = ?3 WHERE student_id = ?1")?;
+            for s in &students {
+                hold.execute(params![s.student_id.as_str(), reviewer, until])?;
+            }
+            Ok::<_, Fail<BackendError>>(students)
+        })
+        .await
+    }
+
+    async fn appeal(&self, student_id: &StudentId, request: &AppealRequest<'_>, now: DateTime<Utc>) -> Result<Student, AppealError> {
+        let student_id = student_id.clone();
+        let (photo_id, note, by, school_id) =
+            (request.photo_id.to_owned(), request.note.map(str::to_owned), request.by.to_owned(), request.school_id.map(str::to_owned));
+        self.write(move |tx| {
+            let student = get_student(tx, student_id.as_str())?;
+            let request = AppealRequest { photo_id: &photo_id, note: note.as_deref(), by: &by, school_id: school_id.as_deref() };
+            let t = lifecycle::appeal(student.as_ref(), &request, now).map_err(Fail::Rule)?;
+            write_transition(tx, &t)?;
+            Ok(t.after)
+        })
+        .await
+    }
+
+    async fn reopen(&self, student_id: &StudentId, reasons: &[Reason], note: Option<&str>, by: &str, now: DateTime<Utc>) -> Result<Student, ReopenError> {
+        let (student_id, reasons, note, by) = (student_id.clone(), reasons.to_vec(), note.map(str::to_owned), by.to_owned());
+        self.write(move |tx| {
+            let student = get_student(tx, student_id.as_str())?;
+            let t = lifecycle::reopen(student.as_ref(), &reasons, note.as_deref(), &by, now).map_err(Fail::Rule)?;
+            write_transition(tx, &t)?;
+            Ok(t.after)
+        })
+        .await
+    }
+
     async fn approved(&self, school_id: Option<&str>) -> Result<Vec<Student>, BackendError> {
         let mut sql = format!("SELECT {STUDENT_COLS} FROM students WHERE status = 'approved'");
         let mut args = Vec::new();
@@ -477,7 +556,7 @@ impl Records for SqliteRecords {
         let id = student_id.clone();
         self.read(move |c| {
             let mut stmt = c.prepare_cached(
-                "SELECT at, actor, student_id, from_status, to_status, reasons, note FROM audit WHERE student_id = ?1 ORDER BY at, seq",
+                "SELECT at, actor, student_id, from_status, to_status, reasons, note, overruled FROM audit WHERE student_id = ?1 ORDER BY at, seq",
             )?;
             let rows = stmt.query_map([id.as_str()], codec::audit)?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)

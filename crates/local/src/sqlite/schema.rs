@@ -7,7 +7,22 @@
 use rusqlite::Connection;
 
 /// Migration `i` moves the database from `user_version = i` to `i + 1`. Append only.
-const MIGRATIONS: &[&str] = &[V1, V2, V3];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+
+/// Contract v2's review at city scale: who decided, appeals, soft flags kept apart from
+/// reasons (a pending photo's flags used to be its reasons: moved), queue leases, the
+/// campaign's review policy (JSON; NULL = the default) and the codes an approval overruled.
+const V4: &str = "
+ALTER TABLE students ADD COLUMN decided_by TEXT CHECK (decided_by IN ('check', 'reviewer', 'auto'));
+ALTER TABLE students ADD COLUMN appeal TEXT;
+ALTER TABLE students ADD COLUMN flags TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE students ADD COLUMN review_required INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE students ADD COLUMN lease_by TEXT;
+ALTER TABLE students ADD COLUMN lease_until INTEGER;
+UPDATE students SET flags = reasons, reasons = '[]' WHERE status = 'pending_review';
+ALTER TABLE campaign ADD COLUMN review_policy TEXT;
+ALTER TABLE audit ADD COLUMN overruled TEXT NOT NULL DEFAULT '[]';
+";
 
 /// Every write of a student moves its version on (`lifecycle::Transition`), and every write
 /// tests the version it read.
@@ -179,6 +194,28 @@ mod tests {
         migrate(&mut conn).unwrap();
         let issuer: String = conn.query_row("SELECT issued_by FROM tickets WHERE ticket_id = 't1'", [], |r| r.get(0)).unwrap();
         assert_eq!(issuer, "system");
+    }
+
+    #[test]
+    fn a_third_version_database_moves_pending_flags_out_of_reasons() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..3] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 3).unwrap();
+        conn.execute_batch(
+            r#"PRAGMA foreign_keys = OFF;
+             INSERT INTO students (student_id, school_id, name, class, status, reasons) VALUES
+               ('P1', 'sc', 'n', 'c', 'pending_review', '[{"code":"phone_photo","message":"m"}]'),
+               ('R1', 'sc', 'n', 'c', 'rejected', '[{"code":"blurry","message":"m"}]');"#,
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let row = |id: &str| -> (String, String) {
+            conn.query_row("SELECT reasons, flags FROM students WHERE student_id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?))).unwrap()
+        };
+        assert_eq!(row("P1"), ("[]".to_owned(), r#"[{"code":"phone_photo","message":"m"}]"#.to_owned()));
+        assert_eq!(row("R1").1, "[]");
     }
 
     #[test]
