@@ -1,12 +1,16 @@
 //! The contract cases, one `pub async fn name(fx: &Fixture)` each. Keep the list in
 //! `contract_tests!` (lib.rs) in step with these.
 
+mod appeals;
+mod leases;
 mod purge;
 mod review;
 mod setup;
 mod store;
 mod uploads;
 
+pub use appeals::*;
+pub use leases::*;
 pub use purge::*;
 pub use review::*;
 pub use setup::*;
