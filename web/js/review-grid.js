@@ -229,7 +229,7 @@ export function mountGrid(root, ctx) {
     const filtered = ctx.filter.has("school_id") || ctx.filter.has("district");
     const total = st.pendingTotal !== null ? st.pendingTotal : st.items.length;
     status.textContent =
-      `待审核 ${total} 张${filtered ? "（全部学校）" : ""} · 本页 ${liveItems().length} 张 · ` +
+      `${filtered ? "全部学校共待审核" : "待审核"} ${total} 张 · 本页 ${liveItems().length} 张 · ` +
       `本次已处理 ${approve + reject} 张（通过 ${approve}，不通过 ${reject}）` +
       (conflict ? `，另有 ${conflict} 张已由其他审核员处理` : "");
     markedCount.textContent = st.items.length ? `已标记不通过 ${marked} 张，其余 ${liveItems().length - marked} 张将通过` : "";

@@ -85,9 +85,12 @@ test("the reviewer sees it marked 申诉 with the note (grid and one-by-one) and
   assert.equal(await tile.locator(".badge-appeal").textContent(), "申诉");
   assert.match(await tile.locator(".tile-appeal-note").textContent(), new RegExp(NOTE));
   assert.match(await tile.locator(".tile-badges").textContent(), /背景非白色/);
+  await shot(page, "30-review-grid-appeal");
   // Enlarged: the note and the automatic reason in full.
   await page.keyboard.press("Enter");
   await page.locator("#tile-zoom[open] .appeal-box", { hasText: NOTE }).waitFor();
+  await page.waitForFunction(() => document.querySelector("#tile-zoom img")?.complete);
+  await shot(page, "31-review-zoom-appeal");
   await page.keyboard.press("Escape");
 
   // The one-by-one view shows it too.

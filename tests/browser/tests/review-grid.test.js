@@ -67,6 +67,7 @@ test("a page of 48: rejects at 5, 17 and 40 with the mouse, the rest approved, i
     await page.locator(`.tile[data-index="${Number(pos) - 1}"][data-marked="1"]`).waitFor();
   }
   assert.match(await page.locator("#marked-count").textContent(), /已标记不通过 3 张，其余 45 张将通过/);
+  await page.evaluate(() => window.scrollTo(0, 0));
   await shot(page, "24-review-grid");
   const batch = page.waitForResponse((r) => new URL(r.url()).pathname === "/api/reviews");
   await act(() => page.locator("#approve-rest").click());

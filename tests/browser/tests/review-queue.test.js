@@ -1,7 +1,8 @@
-// The reviewer console at volume: preview URLs expire (30 min) and several reviewers share the
-// oldest-first queue. A broken preview and an old queue fetch fresh signed URLs; a photo another
-// reviewer decided is dropped (by the periodic refresh, or by the 409 after deciding) with a
-// short notice; reasons past the ninth are reachable from the keyboard.
+// The one-by-one reviewer console at volume: preview URLs expire (30 min) and a photo can be
+// decided elsewhere while it is on screen (another tab of the same reviewer, the bureau, or
+// another reviewer once its 10-minute lease ran out). A broken preview and an old queue fetch
+// fresh signed URLs; a photo decided elsewhere is dropped (by the periodic refresh, or by the
+// 409 after deciding) with a short notice; reasons past the ninth are reachable from the keyboard.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { launch, newPage, fixtureBytes, bureauToken, makeSchool, registerSchool, uploadFromNode, call, login, openAs } from "../lib/harness.js";
@@ -40,7 +41,10 @@ async function reviewerPage(school, { clock = false } = {}) {
   page.on("request", (r) => {
     if (new URL(r.url()).pathname === "/api/review/queue") page.queueLoads++;
   });
-  // Each page logs in on its own: two pages are two reviewers.
+  // Each page logs in on its own, as the same reviewer account. The queue leases the photos it
+  // hands out per reviewer (10 minutes), so a different reviewer would not be shown these
+  // photos at all (review-grid.test.js checks that); one reviewer in two tabs, or a photo whose
+  // lease ran out, is how two people still reach the same photo, and what these tests exercise.
   await openAs(page, "reviewer", await login("reviewer1", "review123"), `/review.html?view=single&school_id=${encodeURIComponent(school.school_id)}`);
   await page.locator("#review-student-id").waitFor();
   return page;
@@ -116,7 +120,7 @@ test("the idle refresh drops a photo another reviewer decided, with a notice", a
   await page.context().close();
 });
 
-test("two reviewers decide the same photo: the second gets a notice and the next photo", async () => {
+test("two tabs decide the same photo: the second gets a notice and the next photo", async () => {
   const school = await queueOf(3);
   const a = await reviewerPage(school);
   const b = await reviewerPage(school);
