@@ -188,6 +188,7 @@ export function mountGrid(root, ctx) {
     st.focus = 0;
     takeLease(r);
     drawAll();
+    if (ctx.onItems) ctx.onItems(st.items);
     if (st.items.length) focusTile(0);
   }
 

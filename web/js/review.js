@@ -143,8 +143,11 @@ async function mountView() {
   els.panel = null;
   if (state.view === "grid") {
     const body = h("div", { id: "grid-body" });
-    replace(main, h("div", { class: "review-head" }, h("h1", {}, "照片审核"), viewSwitch(), scopeHint(null)), body);
-    state.grid = mountGrid(body, { role: state.role, reasons: state.reasons, filter: FILTER });
+    const hint = h("div", { class: "scope" }, scopeHint(null));
+    replace(main, h("div", { class: "review-head" }, h("h1", {}, "照片审核"), viewSwitch(), hint), body);
+    // The school's name once the first page shows it (the URL only has its id).
+    const onItems = (items) => items.length && replace(hint, scopeHint(items[0]));
+    state.grid = mountGrid(body, { role: state.role, reasons: state.reasons, filter: FILTER, onItems });
     return;
   }
   await loadQueue();
