@@ -48,7 +48,8 @@ wait_port "$lambda_port" || { echo "cargo lambda watch did not start"; cat "$log
   --bucket "$BUCKET_NAME" >"$logs/gateway.log" 2>&1 & pids+=($!)
 wait_port "$gw_port" || { echo "gateway did not start"; cat "$logs/gateway.log"; exit 1; }
 
-"$py" infra/full_stack_journey.py "http://127.0.0.1:$gw_port" chief bureau2026 crates/core/tests/corpus/astronaut_valid.jpg
+"$py" infra/full_stack_journey.py "http://127.0.0.1:$gw_port" chief bureau2026 crates/core/tests/corpus/astronaut_valid.jpg \
+  crates/core/tests/corpus/astronaut_blue_background.jpg
 rc=$?
 if [ "$rc" -eq 0 ]; then
   # The operator CLI on the same table and bucket: the city-wide export, then the purge.

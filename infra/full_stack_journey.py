@@ -1,9 +1,12 @@
 """Drives a deployed (or locally emulated) gradphoto over HTTP only, as a browser would:
 bureau sets the campaign and imports a school and its roster, a teacher registers and uploads a
 photo by presigned PUT, S3's notification runs check-photo, a reviewer approves, the bureau
-sees progress and exports. Exits non-zero on the first broken step.
+sees progress and exports. Contract v2: a photo the check rejects for a judgement is appealed,
+a reviewer decides a batch from a leased queue page, the bureau reopens an approved photo.
+Exits non-zero on the first broken step.
 
-Usage: full_stack_journey.py API_URL BUREAU_USER BUREAU_PASSWORD PHOTO.jpg
+Usage: full_stack_journey.py API_URL BUREAU_USER BUREAU_PASSWORD PHOTO.jpg JUDGED.jpg
+(PHOTO passes every check; the check rejects JUDGED for a judgement a person can overrule)
 """
 
 import datetime
@@ -16,7 +19,7 @@ import urllib.parse
 import urllib.request
 import zipfile
 
-API, BUREAU, BUREAU_PW, PHOTO = sys.argv[1].rstrip("/"), sys.argv[2], sys.argv[3], sys.argv[4]
+API, BUREAU, BUREAU_PW, PHOTO, JUDGED = sys.argv[1].rstrip("/"), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
 passed = 0
 
 
@@ -67,9 +70,10 @@ suffix = str(int(time.time()))[-6:]
 st, b = call("POST", "/api/admin/schools", f"district,school,stage\n浦东新区,全栈中学{suffix},高中\n", bureau, "text/csv; charset=utf-8")
 step("bureau imports a school", st == 201 and len(b.get("schools", [])) == 1, b)
 school = b["schools"][0]
-sid = f"FS{suffix}"
-st, b = call("POST", "/api/admin/students", f"school_id,student_id,name,class\n{school['school_id']},{sid},张三,高三(1)班\n", bureau, "text/csv; charset=utf-8")
-step("bureau imports the roster", st == 200 and b.get("imported") == 1, b)
+sid, appealed, batched = f"FS{suffix}", f"FA{suffix}", f"FB{suffix}"
+roster = "".join(f"{school['school_id']},{s},{n},高三(1)班\n" for s, n in [(sid, "张三"), (appealed, "李四"), (batched, "王五")])
+st, b = call("POST", "/api/admin/students", "school_id,student_id,name,class\n" + roster, bureau, "text/csv; charset=utf-8")
+step("bureau imports the roster", st == 200 and b.get("imported") == 3, b)
 
 code = school["registration_code"]
 st, b = call("POST", "/api/registration/verify", {"code": code})
@@ -82,23 +86,34 @@ st, b = call("POST", "/api/sessions", {"username": f"t{suffix}", "password": "ab
 step("teacher logs in", st == 200, b)
 teacher = b["token"]
 
-photo = open(PHOTO, "rb").read()
-st, b = call("POST", "/api/uploads", {"files": [{"student_id": sid, "size": len(photo)}], "content_type": "image/jpeg"}, teacher)
-step("uploads function presigns a PUT", st == 200 and len(b.get("uploads", [])) == 1, b)
-up = b["uploads"][0]
-step("size and type are signed into the URL", "X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost" in up["url"], up["url"])
-req = urllib.request.Request(up["url"], data=photo, method="PUT", headers=up["headers"])
-with urllib.request.urlopen(req, timeout=60) as r:
-    step("browser PUTs the photo to S3", r.status == 200, r.status)
+def upload(student, photo, want):
+    st, b = call("POST", "/api/uploads", {"files": [{"student_id": student, "size": len(photo)}], "content_type": "image/jpeg"}, teacher)
+    step(f"uploads function presigns a PUT for {student}", st == 200 and len(b.get("uploads", [])) == 1, b)
+    up = b["uploads"][0]
+    step("size and type are signed into the URL", "X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost" in up["url"], up["url"])
+    req = urllib.request.Request(up["url"], data=photo, method="PUT", headers=up["headers"])
+    with urllib.request.urlopen(req, timeout=60) as r:
+        step("browser PUTs the photo to S3", r.status == 200, r.status)
+    status, b = None, {}
+    for _ in range(120):
+        st, b = call("GET", f"/api/students/{student}", token=teacher)
+        status = b.get("status") if st == 200 else b
+        if status in ("pending_review", "rejected", "approved"):
+            break
+        time.sleep(0.5)
+    step(f"S3 notification -> check-photo -> {want} (school function)", status == want, b)
+    return b
 
-status = None
-for _ in range(120):
-    st, b = call("GET", f"/api/students/{sid}", token=teacher)
-    status = b.get("status") if st == 200 else b
-    if status in ("pending_review", "rejected"):
-        break
-    time.sleep(0.5)
-step("S3 notification -> check-photo -> pending_review (school function)", status == "pending_review", status)
+
+photo = open(PHOTO, "rb").read()
+upload(sid, photo, "pending_review")
+judged = upload(appealed, open(JUDGED, "rb").read(), "rejected")
+step("the check's judgement is appealable", judged.get("appealable") is True and judged.get("decided_by") == "check", judged)
+st, b = call("POST", f"/api/students/{appealed}/appeal", {"photo_id": judged["photo_id"], "note": "白色幕布，灯光偏蓝"}, teacher)
+step("teacher appeals (school function writes the transition)", st == 200 and b.get("status") == "pending_review" and b["appeal"]["note"] == "白色幕布，灯光偏蓝", b)
+st, b = call("POST", f"/api/students/{appealed}/appeal", {"photo_id": judged["photo_id"]}, teacher)
+step("one appeal per photo", st == 409 and b["error"]["code"] == "not_appealable", b)
+upload(batched, photo, "pending_review")
 
 st, b = call("POST", "/api/uploads", {"files": [{"student_id": sid, "size": len(photo)}], "content_type": "image/jpeg"}, teacher)
 step("a second upload is refused", st == 200 and b["refused"] and b["refused"][0]["code"] == "already_uploaded", b)
@@ -108,18 +123,30 @@ step("bureau creates a reviewer", st == 201, b)
 st, b = call("POST", "/api/sessions", {"username": f"r{suffix}", "password": "abc12345"})
 reviewer = b["token"]
 st, b = call("GET", f"/api/review/queue?school_id={school['school_id']}", token=reviewer)
-step("review queue has the photo (review function)", st == 200 and [i["student_id"] for i in b["items"]] == [sid], b)
-st, b = call("POST", f"/api/review/{sid}", {"decision": "approve", "reasons": [], "note": ""}, reviewer)
+items = {i["student_id"]: i for i in b.get("items", [])}
+step("review queue leases the three photos, the appeal with its note (review function)",
+     st == 200 and set(items) == {sid, appealed, batched} and items[appealed]["appeal"]["note"] == "白色幕布，灯光偏蓝" and b.get("lease_seconds") == 600, b)
+st, b = call("POST", f"/api/review/{sid}", {"decision": "approve", "reasons": [], "note": "", "photo_id": items[sid]["photo_id"]}, reviewer)
 step("reviewer approves", st == 200 and b.get("status") == "approved", b)
 st, b = call("POST", f"/api/review/{sid}", {"decision": "approve", "reasons": [], "note": ""}, reviewer)
 step("a second decision is refused", st == 409, b)
+batch = [{"student_id": s, "photo_id": items[s]["photo_id"], "decision": d, "reasons": r}
+         for s, d, r in [(appealed, "approve", []), (batched, "reject", ["phone_photo"]), (sid, "approve", [])]]
+st, b = call("POST", "/api/reviews", {"decisions": batch}, reviewer)
+got = [r.get("status") or r["error"]["code"] for r in b.get("results", [])]
+step("a batch decides item by item (review function)", st == 200 and got == ["approved", "rejected", "not_pending"], b)
+st, b = call("GET", f"/api/students/{appealed}", token=teacher)
+step("the approval overruled the check", b.get("decided_by") == "reviewer" and b["appeal"]["overruled"] == ["background_not_white"], b)
 
 st, b = call("GET", "/api/admin/progress", token=bureau)
 mine = [s for s in b.get("schools", []) if s["school_id"] == school["school_id"]]
-step("progress counts the approval", st == 200 and mine and mine[0]["counts"]["approved"] == 1, b)
+step("progress counts the approvals", st == 200 and mine and mine[0]["counts"]["approved"] == 2, b)
+st, b = call("POST", f"/api/admin/students/{appealed}/reopen", {"reasons": ["wrong_person"], "note": "家长反映不是本人"}, bureau)
+step("bureau reopens an approved photo (admin function)", st == 200 and b.get("status") == "rejected" and b.get("decided_by") == "reviewer", b)
 st, z = call("GET", f"/api/admin/export?school_id={school['school_id']}", token=bureau, raw=True)
 names = zipfile.ZipFile(io.BytesIO(z)).namelist() if st == 200 else []
-step("export zips the approved photo", f"{school['school_id']}/{sid}.jpg" in names, names or z)
+step("export zips the approved photo, not the reopened one",
+     f"{school['school_id']}/{sid}.jpg" in names and f"{school['school_id']}/{appealed}.jpg" not in names, names or z)
 st, b = call("POST", "/api/admin/exports", {"school_id": school["school_id"]}, bureau)
 step("stored export answers a download link (admin function -> S3)", st == 201 and b.get("photos") == 1 and b.get("download_url"), b)
 with urllib.request.urlopen(b["download_url"], timeout=60) as r:

@@ -31,10 +31,12 @@ ROUTES = [
     ("GET", "/api/students.csv", "gp-school"),
     ("GET", "/api/students", "gp-school"),
     ("GET", "/api/students/", "gp-school"),
+    ("POST", "/api/students/", "gp-school"),
     ("POST", "/api/uploads", "gp-uploads"),
     ("GET", "/api/review/queue", "gp-review"),
     ("GET", "/api/review/reasons", "gp-review"),
     ("POST", "/api/review/", "gp-review"),
+    ("POST", "/api/reviews", "gp-review"),
     (None, "/api/admin/", "gp-admin"),
 ]
 
