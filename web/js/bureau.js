@@ -387,7 +387,7 @@ async function reopenSection(sec) {
     }
     btn.disabled = true;
     try {
-      const rec = await api(`/api/admin/students/${encodeURIComponent(id)}/reopen`, { method: "POST", role: ROLE, body: { reasons: [reason.value], note: note.value.replace(/\r?\n/g, " ").trim() } });
+      const rec = await api(`/api/admin/students/${encodeURIComponent(id)}/reopen`, { method: "POST", role: ROLE, body: { reasons: [reason.value], note: note.value.trim() } });
       replace(
         out,
         h("p", { class: "ok", id: "reopen-ok" }, `已撤回：${rec.name || id}（${id}）现为“${STATUS[rec.status] || rec.status}”，学校可以重新上传。`)

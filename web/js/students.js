@@ -158,8 +158,8 @@ export async function studentsView(ctx, params) {
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
       err.textContent = "";
-      // One line: a line break is a control character the server refuses in a note.
-      const text = note.value.replace(/\r?\n/g, " ").trim();
+      // Line breaks are kept; any other control character is refused by the server (bad_note).
+      const text = note.value.trim();
       if (chars(text) > APPEAL_NOTE_MAX) {
         err.textContent = `说明不能超过 ${APPEAL_NOTE_MAX} 字（现在 ${chars(text)} 字）`;
         return;

@@ -15,7 +15,7 @@ const NOTE = "照相馆白色背景布，灯光偏蓝，请人工确认";
 before(async () => {
   browser = await launch();
   const bureau = await bureauToken();
-  school = await makeSchool({ bureau, names: ["孔令辉", "邓雅文"], classes: ["高三(6)班"] });
+  school = await makeSchool({ bureau, names: ["孔令辉", "邓雅文", "常一凡"], classes: ["高三(6)班"] });
   teacher = await registerSchool(school.code);
   reviewer = await login("reviewer1", "review123");
   const blue = await uploadFromNode(teacher.token, sid(0), corpusBytes("astronaut_blue_background"));
@@ -105,6 +105,30 @@ test("the reviewer sees it marked 申诉 with the note (grid and one-by-one) and
   assert.equal(rec.status, "approved");
   assert.equal(rec.decided_by, "reviewer");
   if (rec.appeal && rec.appeal.overruled) assert.deepEqual(rec.appeal.overruled, ["background_not_white"]);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test("an appeal of a photo the school has replaced meanwhile says so and shows the row as it is now", async () => {
+  const first = await uploadFromNode(teacher.token, sid(2), corpusBytes("astronaut_grey_background"));
+  assert.equal(first.appealable, true, JSON.stringify(first));
+  const page = await newPage(browser);
+  await openAs(page, "school", teacher.token, "/school.html#students");
+  const row = page.locator(`#roster tr[data-student-id="${sid(2)}"]`);
+  await row.locator("button.appeal").waitFor();
+  // Another teacher of the school uploads a new photo for the student (the check rejects it too).
+  const second = await uploadFromNode(teacher.token, sid(2), corpusBytes("astronaut_too_dark"));
+  assert.equal(second.status, "rejected");
+  assert.notEqual(second.photo_id, first.photo_id);
+  await row.locator("button.appeal").click();
+  const answer = page.waitForResponse((r) => r.url().endsWith(`/api/students/${sid(2)}/appeal`));
+  await page.locator("#appeal-ok").click();
+  assert.equal((await answer).status(), 409);
+  await page.locator("#appeal-error").filter({ hasText: /\S/ }).waitFor();
+  // The row behind the dialog now shows the new photo's reason.
+  await page.locator(`#roster tr[data-student-id="${sid(2)}"] li[data-code="too_dark"]`).waitFor();
+  await page.locator("#appeal-cancel").click();
+  assert.equal((await call(`/api/students/${sid(2)}`, { token: teacher.token })).status, "rejected");
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
