@@ -109,6 +109,7 @@ export function mountGrid(root, ctx) {
     loadedAt: 0,
     zoomIndex: -1,
     palette: null, // { index, list, highlight }
+    refreshing: null,
   };
   const reasons = () => ctx.reasons;
   const reasonByCode = (c) => reasons().find((r) => r.code === c);
@@ -161,14 +162,20 @@ export function mountGrid(root, ctx) {
   async function fetchQueue() {
     const q = new URLSearchParams({ limit: String(perPage(ctx.filter)) });
     for (const k of ["school_id", "district"]) if (ctx.filter.get(k)) q.set(k, ctx.filter.get(k));
-    return api(`/api/review/queue?${q}`, { role: ctx.role });
+    const asked = Date.now();
+    const r = await api(`/api/review/queue?${q}`, { role: ctx.role });
+    return { ...r, asked };
   }
 
+  /**
+   * Every answer leases (again) all the photos it returns for lease_seconds from when the server
+   * got the request, so the page's lease ends lease_seconds after the request left: counted on
+   * this computer's clock, not from the server's lease_until (the two clocks may differ).
+   */
   function takeLease(r) {
     st.pendingTotal = typeof r.pending_total === "number" ? r.pending_total : null;
     st.leaseSeconds = typeof r.lease_seconds === "number" ? r.lease_seconds : null;
-    const untils = st.items.map((x) => Date.parse(x.lease_until)).filter((t) => Number.isFinite(t));
-    st.leaseUntil = untils.length ? Math.min(...untils) : st.leaseSeconds ? Date.now() + st.leaseSeconds * 1000 : 0;
+    st.leaseUntil = st.leaseSeconds ? r.asked + st.leaseSeconds * 1000 : 0;
     st.loadedAt = Date.now();
   }
 
@@ -197,8 +204,14 @@ export function mountGrid(root, ctx) {
    * leased photos come back first. Photos of this page the answer no longer holds were decided
    * elsewhere; they are greyed out and left out of the submission.
    */
-  async function refresh({ keep = true } = {}) {
+  function refresh({ keep = true } = {}) {
     if (!keep || !st.items.length) return loadPage();
+    // Callers at once (the lease timer, a failed preview, 刷新) share one request.
+    if (!st.refreshing) st.refreshing = refreshNow().finally(() => (st.refreshing = null));
+    return st.refreshing;
+  }
+
+  async function refreshNow() {
     let r;
     try {
       r = await fetchQueue();
@@ -213,10 +226,10 @@ export function mountGrid(root, ctx) {
       if (!st.gone.has(x.student_id)) st.gone.add(x.student_id);
       return x;
     });
-    takeLease({ ...r });
-    const fresher = st.items.filter((x) => !st.gone.has(x.student_id)).map((x) => Date.parse(x.lease_until)).filter(Number.isFinite);
-    if (fresher.length) st.leaseUntil = Math.min(...fresher);
+    takeLease(r);
+    const hadFocus = tiles.contains(document.activeElement);
     drawAll();
+    if (hadFocus) focusTile(st.focus);
   }
 
   // ---- drawing

@@ -207,3 +207,34 @@ test("375 px: the grid is readable (2 columns), the toolbar stays in reach", asy
   assert.deepEqual(page.errors, []);
   await context.close();
 });
+
+test("the lease: shown as a countdown, renewed while the reviewer works, let go when the page sits idle", async () => {
+  const school = await seedPending(6, { bureau });
+  const page = await newPage(browser);
+  await page.clock.install();
+  let loads = 0;
+  page.on("request", (r) => {
+    if (new URL(r.url()).pathname === "/api/review/queue") loads++;
+  });
+  await openAs(page, "reviewer", reviewer, `/review.html?school_id=${encodeURIComponent(school.school_id)}`);
+  await page.locator(".tile").nth(5).waitFor();
+  assert.equal(loads, 1);
+  await page.clock.runFor(2000);
+  assert.match(await page.locator("#lease-line").textContent(), /本页照片为您保留 10 分钟，其他审核员看不到（还剩 9:5\d）/);
+  // At work: a key at 0 and at 4 minutes; at 8½ minutes the page asks for its photos again,
+  // which renews their lease for another 10 minutes.
+  await page.keyboard.press("ArrowRight");
+  await page.clock.runFor(4 * 60_000);
+  await page.keyboard.press("ArrowRight");
+  await page.clock.runFor(4 * 60_000 + 40_000);
+  await page.waitForFunction(() => /还剩 (9|10):/.test(document.querySelector("#lease-line").textContent));
+  assert.equal(loads, 2, "one renewal");
+  assert.equal(await page.locator(".tile").count(), 6, "the same page");
+  assert.equal(await page.evaluate(() => document.activeElement.closest(".tile").dataset.index), "2", "the reviewer's place is kept");
+  // Idle from here: no renewal, and once the 10 minutes are over the page says so.
+  await page.clock.runFor(10 * 60_000 + 30_000);
+  assert.equal(loads, 2, "an idle page lets its photos go");
+  assert.match(await page.locator("#lease-line").textContent(), /保留时间已过/);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
