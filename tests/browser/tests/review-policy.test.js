@@ -65,7 +65,8 @@ test("with the policy, a clean photo is approved by itself; a flagged one waits 
   const clean = await uploadFromNode(teacher.token, sid(0), await uniquePhoto(browser, 0b01010101));
   assert.equal(clean.status, "approved", JSON.stringify(clean));
   assert.equal(clean.decided_by, "auto");
-  // good.jpg was uploaded by earlier tests on this server: flagged as a duplicate, so a person decides.
+  // The same photo for two students: the second is flagged as a duplicate, so a person decides.
+  await uploadFromNode(teacher.token, sid(2), fixtureBytes("good.jpg"));
   const flagged = await uploadFromNode(teacher.token, sid(1), fixtureBytes("good.jpg"));
   assert.equal(flagged.status, "pending_review", JSON.stringify(flagged));
   assert.ok(flagged.flags.length >= 1);
@@ -106,6 +107,8 @@ test("撤回已通过照片: the bureau reopens an approved photo; the teacher s
   assert.match(await row.textContent(), /未通过审核/);
   assert.match(await row.textContent(), new RegExp(wrongPerson.message.slice(0, 6)));
   assert.equal(await row.locator("button.appeal").count(), 0, "a person's decision is not appealable");
+  // The flagged photo waiting for a person shows its soft finding, as pending rows always did.
+  await t.locator(`#roster tr[data-student-id="${sid(1)}"][data-status="pending_review"] ul.soft li[data-code="duplicate_photo"]`).waitFor();
   // It may upload again: the row offers 重新上传 and the server presigns an upload.
   await row.getByText("重新上传").waitFor();
   const r = await call("/api/uploads", { method: "POST", token: teacher.token, json: { files: [{ student_id: sid(0), size: 20000 }], content_type: "image/jpeg" } });
