@@ -166,6 +166,14 @@ async function campaignSection(sec) {
       h("p", { class: "hint", id: "policy-sample-hint" }, "自动通过时，按此比例固定抽取照片仍交审核员审核（0–100）。")
     )
   );
+  // 允许家长上传: the parents' path (家长入口) on or off for the whole campaign.
+  const parents = h("input", { type: "checkbox", id: "c-parents", role: "switch", checked: true, "aria-describedby": "c-parents-hint" });
+  const parentsBox = h(
+    "fieldset",
+    { class: "policy", id: "parents-setting" },
+    h("legend", {}, "家长上传"),
+    h("div", { class: "policy-choice" }, parents, h("label", { for: "c-parents" }, "允许家长上传"), h("p", { class: "hint", id: "c-parents-hint" }, "开启后，家长可凭学校打印发放的上传码在“家长入口”为孩子上传照片、查看审核结果；关闭后家长无法登录，照片只能由学校上传。"))
+  );
   const policyValue = () => (policy.querySelector("input[name=auto_approve]:checked") || {}).value || "none";
   const syncPolicy = () => (sample.disabled = policyValue() !== "clean");
   policy.addEventListener("change", syncPolicy);
@@ -174,6 +182,7 @@ async function campaignSection(sec) {
     { class: "grid-form", novalidate: true },
     Object.entries(f).map(([k, input]) => h("div", { class: "field" }, h("label", { for: input.id }, labels[k]), input)),
     policy,
+    parentsBox,
     h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "保存设置")),
     msg
   );
@@ -189,6 +198,7 @@ async function campaignSection(sec) {
   const rp = (current && current.review_policy) || { auto_approve: "none", sample_percent: 0 };
   (policy.querySelector(`#policy-${rp.auto_approve}`) || policy.querySelector("#policy-none")).checked = true;
   sample.value = String(rp.sample_percent ?? 0);
+  parents.checked = !current || current.parents_enabled !== false;
   syncPolicy();
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
@@ -215,11 +225,12 @@ async function campaignSection(sec) {
       return;
     }
     try {
-      const saved = await api("/api/admin/campaign", { method: "PUT", role: ROLE, body: { ...body, review_policy: { auto_approve: policyValue(), sample_percent: pct } } });
+      const saved = await api("/api/admin/campaign", { method: "PUT", role: ROLE, body: { ...body, review_policy: { auto_approve: policyValue(), sample_percent: pct }, parents_enabled: parents.checked } });
       const sp = saved && saved.review_policy;
       msg.textContent = sp
         ? `已保存。审核策略：${sp.auto_approve === "clean" ? `自动通过无疑点照片，抽检 ${sp.sample_percent}%` : "全部人工审核"}`
         : "已保存";
+      if (saved && typeof saved.parents_enabled === "boolean") msg.textContent += `；家长上传：${saved.parents_enabled ? "允许" : "不允许"}`;
       renderWindow(await getWindow(true));
     } catch (e) {
       msg.textContent = e.message;

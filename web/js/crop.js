@@ -277,7 +277,8 @@ export async function cropView(ctx, params) {
       const text = h("span", {}, "正在上传…");
       replace(status, bar, text);
       try {
-        const { record } = await uploadOne(student, blob, { onProgress: (l) => (bar.value = l), onPhase: (p) => p === "check" && (text.textContent = "已发送，正在自动检查…") });
+        // A page may bring its own upload (the parent page: POST /api/parent/uploads).
+        const { record } = await (ctx.uploadOne || uploadOne)(student, blob, { onProgress: (l) => (bar.value = l), onPhase: (p) => p === "check" && (text.textContent = "已发送，正在自动检查…") });
         replace(
           status,
           h("p", {}, `${student.name}：`, statusChip(record.status)),

@@ -57,6 +57,17 @@ function tag(bytes, at, text) {
 
 /** Pixel size, read by the browser's own decoder; null when it cannot decode the file. */
 export async function imageSize(blob) {
+  // Older in-app browsers (a chat app's WebView) may lack createImageBitmap: an <img> tells too.
+  if (typeof createImageBitmap !== "function") {
+    const url = URL.createObjectURL(blob);
+    try {
+      const img = new Image();
+      const ok = await new Promise((res) => ((img.onload = () => res(true)), (img.onerror = () => res(false)), (img.src = url)));
+      return ok ? { width: img.naturalWidth, height: img.naturalHeight } : null;
+    } finally {
+      URL.revokeObjectURL(url);
+    }
+  }
   try {
     const bmp = await createImageBitmap(blob);
     const size = { width: bmp.width, height: bmp.height };

@@ -5,10 +5,13 @@ import { api, download } from "./api.js";
 import { h, replace, say, statusChip, formatTime, filePicker, STATUS, STATUS_ORDER } from "./ui.js";
 import { checkPhotoFile } from "./filecheck.js";
 import { uploadOne } from "./upload.js";
+import { slipsButton } from "./slips.js";
 
 const MAY_UPLOAD = new Set(["not_uploaded", "rejected"]);
 export const APPEAL_NOTE_MAX = 200;
 const chars = (t) => [...t].length;
+/** 上传人: who uploaded the current photo (uploaded_by). */
+export const UPLOADER = { school: "学校", parent: "家长" };
 
 /** The 说明 cell: why a photo was rejected, the soft findings (flags), and an appeal's state. */
 export function explain(s) {
@@ -33,6 +36,9 @@ export async function studentsView(ctx, params) {
 
   const classSel = h("select", { id: "filter-class" }, h("option", { value: "" }, "全部班级"), classes.map((c) => h("option", { value: c }, c)));
   const statusSel = h("select", { id: "filter-status" }, h("option", { value: "" }, "全部状态"), STATUS_ORDER.map((k) => h("option", { value: k }, STATUS[k])));
+  const uploaderSel = h("select", { id: "filter-uploader" }, h("option", { value: "" }, "全部"), Object.entries(UPLOADER).map(([k, t]) => h("option", { value: k }, t)));
+  if (params.get("uploaded_by")) uploaderSel.value = params.get("uploaded_by");
+  const ticked = new Set(); // 学籍副号 of the ticked rows (for 家长上传码)
   const search = h("input", { id: "filter-search", type: "search", placeholder: "姓名或学籍副号", autocomplete: "off" });
   if (params.get("status")) statusSel.value = params.get("status");
   if (params.get("class")) classSel.value = params.get("class");
@@ -48,7 +54,7 @@ export async function studentsView(ctx, params) {
     h(
       "thead",
       {},
-      h("tr", {}, ["照片", "姓名", "学籍副号", "班级", "上传状态", "说明", "操作"].map((t) => h("th", { scope: "col" }, t)))
+      h("tr", {}, ["照片", "姓名", "学籍副号", "班级", "上传状态", "上传人", "说明", "操作"].map((t) => h("th", { scope: "col" }, t)))
     ),
     tbody
   );
@@ -59,13 +65,14 @@ export async function studentsView(ctx, params) {
       (s) =>
         (!classSel.value || s.class === classSel.value) &&
         (!statusSel.value || s.status === statusSel.value) &&
+        (!uploaderSel.value || s.uploaded_by === uploaderSel.value) &&
         (!q || s.name.toLowerCase().includes(q) || s.student_id.toLowerCase().includes(q))
     );
   }
 
   function draw() {
     const list = filtered();
-    replace(tbody, list.length ? list.map(row) : h("tr", {}, h("td", { colspan: 7, class: "empty" }, "没有符合条件的学生")));
+    replace(tbody, list.length ? list.map(row) : h("tr", {}, h("td", { colspan: 8, class: "empty" }, "没有符合条件的学生")));
     summary.textContent = `显示 ${list.length} 名，共 ${ctx.students.length} 名学生`;
     const c = Object.fromEntries(STATUS_ORDER.map((k) => [k, 0]));
     for (const s of ctx.students) c[s.status] = (c[s.status] || 0) + 1;
@@ -115,10 +122,16 @@ export async function studentsView(ctx, params) {
     replace(
       tr,
       h("td", { class: "photo-cell", "data-label": "照片" }, photo),
-      h("td", { class: "name", "data-label": "姓名" }, s.name),
+      h(
+        "td",
+        { class: "name", "data-label": "姓名" },
+        h("label", { class: "pick" }, h("input", { type: "checkbox", class: "tick", "aria-label": `选择${s.name}`, checked: ticked.has(s.student_id), onchange: (e) => (e.target.checked ? ticked.add(s.student_id) : ticked.delete(s.student_id)) })),
+        s.name
+      ),
       h("td", { "data-label": "学籍副号" }, s.student_id),
       h("td", { "data-label": "班级" }, s.class),
       h("td", { "data-label": "上传状态" }, statusChip(s.status), s.uploaded_at ? h("div", { class: "when" }, formatTime(s.uploaded_at)) : null),
+      h("td", { class: `uploader${s.uploaded_by ? " uploader-" + s.uploaded_by : ""}`, "data-label": "上传人", dataset: { uploadedBy: s.uploaded_by || "" } }, UPLOADER[s.uploaded_by] || ""),
       h("td", { class: "reasons", "data-label": "说明" }, explain(s), h("div", { class: "row-progress", "aria-live": "polite" })),
       actions
     );
@@ -221,7 +234,7 @@ export async function studentsView(ctx, params) {
     }
   }
 
-  for (const el of [classSel, statusSel]) el.addEventListener("change", draw);
+  for (const el of [classSel, statusSel, uploaderSel]) el.addEventListener("change", draw);
   search.addEventListener("input", draw);
   refreshBtn.addEventListener("click", async () => {
     await ctx.loadStudents();
@@ -240,6 +253,14 @@ export async function studentsView(ctx, params) {
     }
   });
 
+  // 家长上传码: the ticked students (still in the roster), the class filtered to, or everyone.
+  const slips = slipsButton(ctx, () => ({
+    selected: ctx.students.filter((s) => ticked.has(s.student_id)).map((s) => s.student_id),
+    class: classSel.value,
+    classCount: ctx.students.filter((s) => s.class === classSel.value).length,
+    total: ctx.students.length,
+  }));
+
   replace(
     main,
     h("h1", {}, "学生信息列表"),
@@ -248,8 +269,9 @@ export async function studentsView(ctx, params) {
       { class: "toolbar", role: "search" },
       h("div", { class: "field inline" }, h("label", { for: "filter-class" }, "班级"), classSel),
       h("div", { class: "field inline" }, h("label", { for: "filter-status" }, "上传状态"), statusSel),
+      h("div", { class: "field inline" }, h("label", { for: "filter-uploader" }, "上传人"), uploaderSel),
       h("div", { class: "field inline grow" }, h("label", { for: "filter-search" }, "查找"), search),
-      h("div", { class: "toolbar-actions" }, refreshBtn, exportBtn, h("a", { class: "button primary", href: "#batch" }, "批量上传"))
+      h("div", { class: "toolbar-actions" }, refreshBtn, exportBtn, slips.button, h("a", { class: "button primary", href: "#batch" }, "批量上传"))
     ),
     counts,
     summary,
