@@ -6,7 +6,7 @@ use crate::state::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::{StatusCode, header, request::Parts};
 use chrono::{DateTime, Utc};
-use gradphoto_core::Role;
+use gradphoto_core::{Role, StudentId};
 use gradphoto_core::window;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
 use serde::{Deserialize, Serialize};
@@ -17,19 +17,49 @@ pub struct Claims {
     pub role: Role,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub school_id: Option<String>,
+    /// A parent's session: the one student it reaches…
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub student_id: Option<String>,
+    /// …and the version of the code it was made with (issuing a new code ends it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cv: Option<u32>,
     pub iat: i64,
     pub exp: i64,
 }
 
 pub fn issue_token(state: &AppState, username: &str, role: Role, school_id: Option<String>) -> ApiResult<String> {
     let now = state.clock.now();
-    let claims = Claims {
+    sign(state, Claims {
         sub: username.to_owned(),
         role,
         school_id,
+        student_id: None,
+        cv: None,
         iat: now.timestamp(),
         exp: now.timestamp() + state.config.token_ttl.as_secs() as i64,
-    };
+    })
+}
+
+/// The audit's name for a parent: `parent:` and the student id (parents have no accounts).
+pub fn parent_actor(student_id: &StudentId) -> String {
+    format!("parent:{student_id}")
+}
+
+/// A parent's token: exactly one student, pinned to the code's version.
+pub fn issue_parent_token(state: &AppState, student_id: &StudentId, code_version: u32) -> ApiResult<String> {
+    let now = state.clock.now();
+    sign(state, Claims {
+        sub: parent_actor(student_id),
+        role: Role::Parent,
+        school_id: None,
+        student_id: Some(student_id.to_string()),
+        cv: Some(code_version),
+        iat: now.timestamp(),
+        exp: now.timestamp() + state.config.token_ttl.as_secs() as i64,
+    })
+}
+
+fn sign(state: &AppState, claims: Claims) -> ApiResult<String> {
     encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(&state.config.token_secret))
         .map_err(|e| ApiError::Backend(gradphoto_core::ports::BackendError::new(format!("token encode: {e}"))))
 }
@@ -91,7 +121,7 @@ impl FromRequestParts<AppState> for ReviewerSession {
         let claims = session_from(parts, state)?;
         match claims.role {
             Role::Reviewer | Role::Bureau => Ok(ReviewerSession { username: claims.sub }),
-            Role::School => Err(ApiError::forbidden()),
+            Role::School | Role::Parent => Err(ApiError::forbidden()),
         }
     }
 }
@@ -108,5 +138,64 @@ impl FromRequestParts<AppState> for BureauSession {
             Role::Bureau => Ok(BureauSession { username: claims.sub }),
             _ => Err(ApiError::forbidden()),
         }
+    }
+}
+
+/// 403 `parents_disabled` when the bureau has switched the parents' path off.
+pub async fn ensure_parents_enabled(state: &AppState) -> ApiResult<Option<gradphoto_core::Campaign>> {
+    let campaign = state.records.campaign().await?;
+    if campaign.as_ref().is_some_and(|c| !c.parents_enabled) {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "parents_disabled", "本次采集未开放家长上传，请联系学校老师上传照片"));
+    }
+    Ok(campaign)
+}
+
+/// A parent's session: one student, inside the window, while parents are enabled and the code
+/// it was made with is still the student's current one.
+pub struct ParentSession {
+    pub student_id: StudentId,
+    pub actor: String,
+}
+
+impl FromRequestParts<AppState> for ParentSession {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+        let claims = session_from(parts, state)?;
+        let (Role::Parent, Some(student_id), Some(cv)) = (claims.role, claims.student_id.as_deref(), claims.cv) else {
+            return Err(ApiError::forbidden());
+        };
+        let student_id = StudentId::parse(student_id).map_err(|_| ApiError::unauthenticated())?;
+        let campaign = ensure_parents_enabled(state).await?;
+        let w = window::evaluate(campaign.as_ref(), state.clock.now());
+        if !w.open {
+            return Err(ApiError::new(StatusCode::FORBIDDEN, "window_closed", w.message));
+        }
+        match state.records.parent_code(&student_id).await? {
+            Some(code) if code.version == cv => Ok(ParentSession { actor: claims.sub, student_id }),
+            _ => Err(ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "学校已重新发放上传码，请使用新的上传码重新登录")),
+        }
+    }
+}
+
+/// Who is asking, for login limits: the address the hosting layer saw (`ClientAddr`, set by
+/// the Lambda runner from API Gateway's source IP) or the TCP peer of the embedded server.
+/// A proxy in front of the embedded server makes every client one address: the limits then
+/// still hold per student, only the per-client cap becomes shared.
+pub struct Client(pub String);
+
+/// The client's address as the hosting layer knows it, inserted as a request extension.
+#[derive(Debug, Clone)]
+pub struct ClientAddr(pub String);
+
+impl FromRequestParts<AppState> for Client {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> ApiResult<Self> {
+        if let Some(ClientAddr(a)) = parts.extensions.get::<ClientAddr>() {
+            return Ok(Client(a.clone()));
+        }
+        if let Some(axum::extract::ConnectInfo(addr)) = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>() {
+            return Ok(Client(addr.ip().to_string()));
+        }
+        Ok(Client("unknown".to_owned()))
     }
 }

@@ -157,7 +157,7 @@ pub fn neutralise(cell: &str) -> String {
 pub fn roster_csv(students: &[Student]) -> ApiResult<Vec<u8>> {
     let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
     let fail = |e: csv::Error| ApiError::Backend(gradphoto_core::ports::BackendError::new(e));
-    w.write_record(["学籍副号", "姓名", "班级", "上传状态", "原因"]).map_err(fail)?;
+    w.write_record(["学籍副号", "姓名", "班级", "上传状态", "原因", "上传人"]).map_err(fail)?;
     for s in students {
         let reasons: Vec<&str> = s.reasons.iter().map(|r| r.message.as_str()).collect();
         w.write_record([
@@ -166,6 +166,7 @@ pub fn roster_csv(students: &[Student]) -> ApiResult<Vec<u8>> {
             neutralise(&s.class),
             s.status.label().to_owned(),
             neutralise(&reasons.join("；")),
+            s.uploaded_by.map(|u| u.label()).unwrap_or_default().to_owned(),
         ])
         .map_err(fail)?;
     }

@@ -34,8 +34,8 @@ impl Area {
 
 pub fn area_router(area: Area) -> Router<AppState> {
     match area {
-        Area::Public => routes::public::router(),
-        Area::School => routes::school::router(),
+        Area::Public => routes::public::router().merge(routes::parent::login_router()),
+        Area::School => routes::school::router().merge(routes::parent::router()),
         Area::Review => routes::review::router(),
         Area::Admin => routes::admin::router(),
     }

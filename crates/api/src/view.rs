@@ -26,6 +26,8 @@ pub struct StudentView {
     pub flags: Vec<Reason>,
     /// Whether the page may offer 申请人工复核 (`lifecycle::appealable`).
     pub appealable: bool,
+    /// `school` or `parent`: who uploaded the current photo.
+    pub uploaded_by: Option<&'static str>,
 }
 
 pub async fn photo_url(state: &AppState, student: &Student) -> ApiResult<Option<String>> {
@@ -58,6 +60,7 @@ pub async fn student_view(state: &AppState, s: Student) -> ApiResult<StudentView
         appeal: s.appeal,
         flags: s.flags,
         appealable,
+        uploaded_by: s.uploaded_by.map(|u| u.as_str()),
     })
 }
 

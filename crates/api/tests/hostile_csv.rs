@@ -163,6 +163,7 @@ fn student(name: &str, class: &str, reason: &str) -> Student {
         appeal: None,
         flags: Vec::new(),
         review_required: false,
+        uploaded_by: None,
     }
 }
 
@@ -170,7 +171,7 @@ fn student(name: &str, class: &str, reason: &str) -> Student {
 fn read_export(bytes: &[u8]) -> Vec<Vec<String>> {
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").expect("export starts with a UTF-8 BOM");
     let mut r = csv::ReaderBuilder::new().has_headers(true).from_reader(body);
-    assert_eq!(r.headers().unwrap().iter().collect::<Vec<_>>(), ["学籍副号", "姓名", "班级", "上传状态", "原因"]);
+    assert_eq!(r.headers().unwrap().iter().collect::<Vec<_>>(), ["学籍副号", "姓名", "班级", "上传状态", "原因", "上传人"]);
     r.records().map(|rec| rec.expect("valid CSV").iter().map(str::to_owned).collect()).collect()
 }
 

@@ -10,6 +10,7 @@
 //! | login failure   | `LOGIN#{username}`      | `FAIL#{at}#{rand}`         |                                         |                                                   |
 //! | student         | `STUDENT#{id}`          | `STUDENT`                  | `ROSTER#{school}` / `{class}#{id}`      | `STATUS#{status}` / see below (sparse)            |
 //! | ticket          | `STUDENT#{id}`          | `TICKET#{ticket}`          |                                         |                                                   |
+//! | parent code     | `STUDENT#{id}`          | `PARENT_CODE`              |                                         |                                                   |
 //! | audit event     | `STUDENT#{id}`          | `AUDIT#{at}#{version}`      |                                         |                                                   |
 //! | hash band       | `PHASH#{band}#{value}`  | `STUDENT#{id}`             |                                         |                                                   |
 //!
@@ -45,6 +46,8 @@ pub const SCHOOLS: &str = "SCHOOLS";
 pub const CODE_SK: &str = "CODE";
 pub const ACCOUNT_SK: &str = "ACCOUNT";
 pub const STUDENT_SK: &str = "STUDENT";
+/// A student's parent code (its keyed hash and version), beside the student in its partition.
+pub const PARENT_CODE_SK: &str = "PARENT_CODE";
 
 pub fn school_pk(school_id: &str) -> String {
     format!("SCHOOL#{school_id}")

@@ -53,6 +53,7 @@ fn ticket(student: &str, school: &str, id: &str, at: DateTime<Utc>) -> Ticket {
         issued_at: at,
         expires_at: at + Duration::minutes(15),
         issued_by: "teacher1".into(),
+        uploader: Default::default(),
     }
 }
 
@@ -81,6 +82,7 @@ async fn campaign_round_trips() {
         daily_close: DailyTime::parse("24:00").unwrap(),
         timezone: "Asia/Shanghai".parse().unwrap(),
         review_policy: Default::default(),
+        parents_enabled: true,
     };
     r.put_campaign(&c).await.unwrap();
     assert_eq!(r.campaign().await.unwrap(), Some(c));
@@ -214,9 +216,9 @@ async fn students_by_school_filter_by_class_and_status_in_class_then_id_order() 
     let r = seeded().await;
     let ids = |v: Vec<Student>| v.into_iter().map(|s| s.student_id.to_string()).collect::<Vec<_>>();
     assert_eq!(ids(r.students("s1", &StudentFilter::default()).await.unwrap()), ["A1", "A3", "A2"]);
-    assert_eq!(ids(r.students("s1", &StudentFilter { class: Some("1班".into()), status: None }).await.unwrap()), ["A1", "A3"]);
+    assert_eq!(ids(r.students("s1", &StudentFilter { class: Some("1班".into()), status: None, ..Default::default() }).await.unwrap()), ["A1", "A3"]);
     upload(&r, "A3", "s1", "t1", t0()).await;
-    let f = StudentFilter { class: None, status: Some(Status::Uploaded) };
+    let f = StudentFilter { class: None, status: Some(Status::Uploaded), ..Default::default() };
     assert_eq!(ids(r.students("s1", &f).await.unwrap()), ["A3"]);
     assert!(r.students("s2", &f).await.unwrap().is_empty());
 }

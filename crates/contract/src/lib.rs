@@ -65,6 +65,8 @@ macro_rules! contract_tests {
             queue_leases_keep_reviewers_apart,
             reviewers_paging_at_once_get_disjoint_pages,
             two_reviewers_deciding_one_page_at_once_decide_each_photo_once,
+            parent_codes_replace_the_old_one_and_move_its_version,
+            a_parent_and_a_teacher_uploading_at_once_have_one_winner,
             store_read_limit_and_not_found,
             store_delete_is_idempotent,
             store_list_by_prefix,

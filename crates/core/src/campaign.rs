@@ -84,6 +84,13 @@ pub struct Campaign {
     /// existed keep the seed's rule: every photo waits for a person.
     #[serde(default)]
     pub review_policy: ReviewPolicy,
+    /// Whether parents may log in and upload (contract v2; default on, as the seed has it).
+    #[serde(default = "parents_enabled_by_default")]
+    pub parents_enabled: bool,
+}
+
+fn parents_enabled_by_default() -> bool {
+    true
 }
 
 /// Whether a photo the check found nothing wrong with still waits for a person.
@@ -144,6 +151,9 @@ pub struct CampaignDraft {
     /// Contract v2; left out, the stored campaign's policy is kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub review_policy: Option<ReviewPolicyDraft>,
+    /// Contract v2; left out, the stored setting is kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parents_enabled: Option<bool>,
 }
 
 impl CampaignDraft {
@@ -186,7 +196,8 @@ impl CampaignDraft {
             Some(d) => d.parse_over(kept)?,
             None => kept,
         };
-        Ok(Campaign { name: self.name, starts_on: self.starts_on, ends_on: self.ends_on, daily_open: open, daily_close: close, timezone, review_policy })
+        let parents_enabled = self.parents_enabled.or(previous.map(|c| c.parents_enabled)).unwrap_or(true);
+        Ok(Campaign { name: self.name, starts_on: self.starts_on, ends_on: self.ends_on, daily_open: open, daily_close: close, timezone, review_policy, parents_enabled })
     }
 }
 
@@ -201,6 +212,7 @@ pub(crate) fn example_draft() -> CampaignDraft {
         daily_close: "24:00".into(),
         timezone: "Asia/Shanghai".into(),
         review_policy: None,
+        parents_enabled: None,
     }
 }
 
@@ -258,6 +270,10 @@ mod tests {
         let old: Campaign = serde_json::from_value(serde_json::json!({"name": "x", "starts_on": "2026-06-08", "ends_on": "2026-06-09",
             "daily_open": "06:00", "daily_close": "24:00", "timezone": "Asia/Shanghai"})).unwrap();
         assert_eq!(old.review_policy, ReviewPolicy::default(), "a campaign stored before v2");
+        assert!(old.parents_enabled, "parents may upload unless the bureau says otherwise");
+        let off = CampaignDraft { parents_enabled: Some(false), ..draft() }.parse_over(Some(&first)).unwrap();
+        assert!(!off.parents_enabled);
+        assert!(!CampaignDraft { name: "又改名".into(), ..draft() }.parse_over(Some(&off)).unwrap().parents_enabled, "kept when left out");
     }
 
     #[test]

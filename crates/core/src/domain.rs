@@ -129,6 +129,8 @@ pub enum Role {
     School,
     Reviewer,
     Bureau,
+    /// A parent: a session for exactly one student, from the personal code the school printed.
+    Parent,
 }
 
 impl Role {
@@ -137,6 +139,7 @@ impl Role {
             Role::School => "school",
             Role::Reviewer => "reviewer",
             Role::Bureau => "bureau",
+            Role::Parent => "parent",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
@@ -144,6 +147,7 @@ impl Role {
             "school" => Some(Role::School),
             "reviewer" => Some(Role::Reviewer),
             "bureau" => Some(Role::Bureau),
+            "parent" => Some(Role::Parent),
             _ => None,
         }
     }
@@ -264,6 +268,41 @@ pub struct Student {
     /// whatever the campaign's auto-approval policy.
     #[serde(default)]
     pub review_required: bool,
+    /// Who uploaded the current photo (contract v2's `uploaded_by`).
+    #[serde(default)]
+    pub uploaded_by: Option<Uploader>,
+}
+
+/// Who uploads a photo: the school's teacher or the student's parent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Uploader {
+    #[default]
+    School,
+    Parent,
+}
+
+impl Uploader {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Uploader::School => "school",
+            Uploader::Parent => "parent",
+        }
+    }
+    /// The roster's 上传人 column.
+    pub fn label(self) -> &'static str {
+        match self {
+            Uploader::School => "学校",
+            Uploader::Parent => "家长",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "school" => Some(Uploader::School),
+            "parent" => Some(Uploader::Parent),
+            _ => None,
+        }
+    }
 }
 
 impl Student {
@@ -356,6 +395,9 @@ pub struct Ticket {
     /// The account that asked for it: the audit names it as who uploaded the photo.
     #[serde(default = "unknown_issuer")]
     pub issued_by: String,
+    /// Whether a teacher or a parent asked for it (tickets stored before parents: a teacher).
+    #[serde(default)]
+    pub uploader: Uploader,
 }
 
 /// Tickets stored before issuers were recorded.

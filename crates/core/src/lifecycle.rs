@@ -84,6 +84,7 @@ pub fn enrol(row: &RosterRow) -> Student {
         appeal: None,
         flags: Vec::new(),
         review_required: false,
+        uploaded_by: None,
     }
 }
 
@@ -129,6 +130,7 @@ pub fn claim(student: Option<&Student>, ticket: Option<&Ticket>, now: DateTime<U
         decided_by: None,
         appeal: None,
         flags: Vec::new(),
+        uploaded_by: Some(ticket.uploader),
         ..before.clone()
     };
     Ok(Transition::new(before, after, &ticket.issued_by, None, now))
@@ -319,6 +321,7 @@ mod tests {
             appeal: None,
             flags: Vec::new(),
             review_required: false,
+            uploaded_by: None,
         }
     }
 
@@ -332,6 +335,7 @@ mod tests {
             issued_at: t0(),
             expires_at: t0() + Duration::minutes(15),
             issued_by: "teacher1".into(),
+            uploader: Default::default(),
         }
     }
 

@@ -161,6 +161,18 @@ pub enum CheckRecorded {
 pub struct StudentFilter {
     pub class: Option<String>,
     pub status: Option<Status>,
+    pub uploaded_by: Option<Uploader>,
+}
+
+/// A student's personal code for parents, as stored: only its keyed hash (never the code), and
+/// a version that every new issue moves on (a parent's session carries it, so issuing again
+/// ends the sessions made with the old code).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParentCode {
+    pub student_id: StudentId,
+    pub hash: String,
+    pub version: u32,
+    pub issued_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -243,6 +255,10 @@ pub trait Records: Send + Sync + 'static {
     async fn appeal(&self, student_id: &StudentId, request: &crate::lifecycle::AppealRequest<'_>, now: DateTime<Utc>) -> Result<Student, AppealError>;
     /// The bureau sends an approved photo back (`lifecycle::reopen`).
     async fn reopen(&self, student_id: &StudentId, reasons: &[Reason], note: Option<&str>, by: &str, now: DateTime<Utc>) -> Result<Student, ReopenError>;
+    /// Stores each student's new parent-code hash, replacing the old one and moving its version
+    /// on (the `version` given is ignored); returns the stored records.
+    async fn issue_parent_codes(&self, codes: &[ParentCode]) -> Result<Vec<ParentCode>, BackendError>;
+    async fn parent_code(&self, student_id: &StudentId) -> Result<Option<ParentCode>, BackendError>;
     /// Approved students, of one school or all, ordered by school then student id.
     async fn approved(&self, school_id: Option<&str>) -> Result<Vec<Student>, BackendError>;
     async fn audit_trail(&self, student_id: &StudentId) -> Result<Vec<AuditEvent>, BackendError>;
@@ -265,6 +281,7 @@ pub struct RecordsPurged {
     pub audit_events: u32,
     pub school_accounts: u32,
     pub login_failures: u32,
+    pub parent_codes: u32,
 }
 
 impl RecordsPurged {

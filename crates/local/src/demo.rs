@@ -44,6 +44,7 @@ pub async fn seed(records: &dyn Records) -> Result<Vec<School>, String> {
         daily_close: DailyTime::END_OF_DAY,
         timezone: chrono_tz::Asia::Shanghai,
         review_policy: Default::default(),
+        parents_enabled: true,
     };
     records.put_campaign(&campaign).await.map_err(|e| e.to_string())?;
     let schools = vec![

@@ -178,7 +178,8 @@ pub async fn serve(opts: Options, listener: tokio::net::TcpListener) -> Result<(
         }
     });
     let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
-    axum::serve(listener, app.router)
+    // The peer address is what parents' login limits count per client (`gradphoto_api::auth::Client`).
+    axum::serve(listener, app.router.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

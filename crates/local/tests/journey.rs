@@ -95,8 +95,8 @@ async fn bureau_teacher_check_review_export() {
     let csv = app.get(&teacher, "/api/students.csv").await.bytes().await.unwrap();
     assert!(csv.starts_with(b"\xEF\xBB\xBF\xE5\xAD\xA6\xE7\xB1\x8D\xE5\x89\xAF\xE5\x8F\xB7,"), "BOM + 学籍副号");
     let text = String::from_utf8(csv[3..].to_vec()).unwrap();
-    assert!(text.lines().next().unwrap() == "学籍副号,姓名,班级,上传状态,原因");
-    assert!(text.contains("G001,张三,九(1)班,已审核,"));
+    assert!(text.lines().next().unwrap() == "学籍副号,姓名,班级,上传状态,原因,上传人");
+    assert!(text.contains("G001,张三,九(1)班,已审核,,学校"));
 
     // Progress and export of approved photos with a manifest.
     let v: Value = app.get(&bureau, "/api/admin/progress").await.json().await.unwrap();

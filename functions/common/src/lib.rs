@@ -35,7 +35,21 @@ pub async fn run_http(function: &'static str, area: Area) -> Result<(), Error> {
     lambda_http::run(http_app(area, state)).await
 }
 
-/// The router one HTTP function serves: its area of the API with the shared layers.
+/// The router one HTTP function serves: its area of the API with the shared layers, and the
+/// caller's source IP (API Gateway's request context) as `ClientAddr` for the login limits.
 pub fn http_app(area: Area, state: AppState) -> axum::Router {
-    gradphoto_api::finish(gradphoto_api::area_router(area), state)
+    gradphoto_api::finish(gradphoto_api::area_router(area), state).layer(axum::middleware::map_request(with_client_addr))
+}
+
+async fn with_client_addr<B>(mut req: axum::http::Request<B>) -> axum::http::Request<B> {
+    use lambda_http::RequestExt;
+    use lambda_http::request::RequestContext;
+    let ip = match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.http.source_ip.clone(),
+        _ => None,
+    };
+    if let Some(ip) = ip {
+        req.extensions_mut().insert(gradphoto_api::auth::ClientAddr(ip));
+    }
+    req
 }

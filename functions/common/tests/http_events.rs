@@ -70,6 +70,7 @@ async fn every_http_fixture_runs_through_its_function_in_one_journey() {
         daily_close: DailyTime::parse("24:00").unwrap(),
         timezone: "Asia/Shanghai".parse().unwrap(),
         review_policy: Default::default(),
+        parents_enabled: true,
     })
     .await
     .unwrap();

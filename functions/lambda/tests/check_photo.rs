@@ -75,6 +75,7 @@ impl Env {
             issued_at: at,
             expires_at: at + Duration::minutes(15),
             issued_by: "teacher1".into(),
+            uploader: Default::default(),
         };
         self.adapters.records.issue_ticket(&t).await.unwrap();
     }

@@ -63,7 +63,7 @@ pub fn stored_student(item: Item) -> Result<StoredStudent, BackendError> {
         let moved = if pending { item.insert("reasons".into(), AttributeValue::L(Vec::new())) } else { None };
         item.insert("flags".into(), moved.unwrap_or_else(|| AttributeValue::L(Vec::new())));
     }
-    for k in ["uploaded_at", "reviewed_at", "photo_key", "photo_hash", "decided_by", "appeal"] {
+    for k in ["uploaded_at", "reviewed_at", "photo_key", "photo_hash", "decided_by", "appeal", "uploaded_by"] {
         item.entry(k.into()).or_insert(AttributeValue::Null(true));
     }
     Ok(StoredStudent { student: from_item(item)?, district })
@@ -177,6 +177,7 @@ mod tests {
                 appeal: None,
                 flags: Vec::new(),
                 review_required: false,
+                uploaded_by: None,
             },
             district: "d".into(),
         })
@@ -210,6 +211,7 @@ mod tests {
             appeal: None,
             flags: vec![Reason::new("phone_photo", "照片信息显示由手机拍摄（Apple iPhone 15 Pro Max），请确认是照相馆拍摄的标准证件照")],
             review_required: true,
+            uploaded_by: Some(gradphoto_core::Uploader::Parent),
         };
         let item = student_item(&StoredStudent { student, district: "浦东新区".into() }).unwrap();
         let size = billed_size(&item);

@@ -1,8 +1,9 @@
 //! Deleting a finished campaign's personal data from the table (`gradphoto-aws purge`).
 //!
 //! Walks the same keys the requests use — schools, each school's roster, each student's
-//! partition (student, tickets, audit), their hash bands, the teacher's account and login
-//! failures — and deletes by key, 25 per request. A purge is an offline operator action over the
+//! partition (student, tickets, audit, parent code), their hash bands, the teacher's account and
+//! login failures — and deletes by key (parents' login counters, keyed by student id, expire by
+//! TTL within a day or two), 25 per request. A purge is an offline operator action over the
 //! whole campaign, but it still never scans: a shared table may hold other campaigns.
 //! Running it again after an interruption finishes the job.
 
@@ -45,6 +46,8 @@ impl DynamoRecords {
                         out.audit_events += 1;
                     } else if sk == keys::STUDENT_SK {
                         out.students += 1;
+                    } else if sk == keys::PARENT_CODE_SK {
+                        out.parent_codes += 1;
                     }
                     doomed.push(key_of(&item));
                 }

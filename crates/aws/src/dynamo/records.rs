@@ -218,6 +218,10 @@ impl Records for DynamoRecords {
             parts.push("#status = :status");
             f = f.name("#status", "status").value(":status", s(status.as_str()));
         }
+        if let Some(by) = filter.uploaded_by {
+            parts.push("#ub = :ub");
+            f = f.name("#ub", "uploaded_by").value(":ub", s(by.as_str()));
+        }
         let filter_cond = (!parts.is_empty()).then(|| Cond { expr: parts.join(" AND "), ..f });
         let items = self.query(Query { index: Some(GSI1), cond, filter: filter_cond, forward: true, limit: 0 }).await?;
         let mut out: Vec<Student> = items.into_iter().map(|i| stored_student(i).map(|s| s.student)).collect::<Result<_, _>>()?;
@@ -327,6 +331,49 @@ impl Records for DynamoRecords {
 
     async fn reopen(&self, student_id: &StudentId, reasons: &[Reason], note: Option<&str>, by: &str, now: DateTime<Utc>) -> Result<Student, ReopenError> {
         Ok(self.transition("reopen", student_id, |student| lifecycle::reopen(student, reasons, note, by, now)).await??)
+    }
+
+    async fn issue_parent_codes(&self, codes: &[ParentCode]) -> Result<Vec<ParentCode>, BackendError> {
+        use futures_util::stream::{self, StreamExt, TryStreamExt};
+        // One conditional-free update per student: `ADD version` moves it on atomically, so two
+        // teachers issuing at once both end every older session, whichever lands last wins.
+        stream::iter(codes.iter().cloned())
+            .map(|c| async move {
+                let out = self
+                    .client
+                    .update_item()
+                    .table_name(&self.table)
+                    .set_key(Some(tx::key(keys::student_pk(&c.student_id), keys::PARENT_CODE_SK)))
+                    .update_expression("SET #h = :h, #at = :at, #sid = :sid ADD #v :one")
+                    .expression_attribute_names("#h", "hash")
+                    .expression_attribute_names("#at", "issued_at")
+                    .expression_attribute_names("#sid", "student_id")
+                    .expression_attribute_names("#v", "version")
+                    .expression_attribute_values(":h", s(&c.hash))
+                    .expression_attribute_values(":at", s(c.issued_at.to_rfc3339()))
+                    .expression_attribute_values(":sid", s(c.student_id.as_str()))
+                    .expression_attribute_values(":one", n(1))
+                    .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
+                    .send()
+                    .await
+                    .map_err(backend)?;
+                let version = out.attributes.as_ref().and_then(|a| items::num_attr(a, "version")).ok_or_else(|| BackendError::new("parent code: no version returned"))?;
+                Ok::<_, BackendError>(ParentCode { version: u32::try_from(version).unwrap_or(u32::MAX), ..c })
+            })
+            .buffered(8)
+            .try_collect()
+            .await
+    }
+
+    async fn parent_code(&self, student_id: &StudentId) -> Result<Option<ParentCode>, BackendError> {
+        let Some(item) = self.get(keys::student_pk(student_id), keys::PARENT_CODE_SK).await? else { return Ok(None) };
+        let hash = items::str_attr(&item, "hash").ok_or_else(|| BackendError::new("parent code without hash"))?;
+        let version = items::num_attr(&item, "version").and_then(|v| u32::try_from(v).ok()).ok_or_else(|| BackendError::new("parent code without version"))?;
+        let issued_at = items::str_attr(&item, "issued_at")
+            .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+            .map(|t| t.with_timezone(&Utc))
+            .ok_or_else(|| BackendError::new("parent code without time"))?;
+        Ok(Some(ParentCode { student_id: student_id.clone(), hash, version, issued_at }))
     }
 
     async fn approved(&self, school_id: Option<&str>) -> Result<Vec<Student>, BackendError> {

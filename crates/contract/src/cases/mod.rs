@@ -3,6 +3,7 @@
 
 mod appeals;
 mod leases;
+mod parents;
 mod purge;
 mod review;
 mod setup;
@@ -11,6 +12,7 @@ mod uploads;
 
 pub use appeals::*;
 pub use leases::*;
+pub use parents::*;
 pub use purge::*;
 pub use review::*;
 pub use setup::*;

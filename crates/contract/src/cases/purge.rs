@@ -23,6 +23,11 @@ pub async fn purge_removes_every_personal_record_and_object(fx: &Fixture) {
         fx.put(p.photo_key.as_deref().expect("photo key"), vec![0xFF, 0xD8, 0xFF, 1, 2, 3]).await;
     }
     fx.put(&format!("exports/approved-{}-20260701-000000-abcdef.zip", a.school_id), b"PK zip".to_vec()).await;
+    let codes: Vec<gradphoto_core::ports::ParentCode> = [1, 2]
+        .iter()
+        .map(|k| gradphoto_core::ports::ParentCode { student_id: u.student(*k), hash: format!("h{k}"), version: 0, issued_at: at_min(1) })
+        .collect();
+    r.issue_parent_codes(&codes).await.expect("parent codes");
 
     let plan = purge::plan(r, &*fx.store, at_min(3)).await.expect("plan");
     assert_eq!((plan.students, plan.registered_schools, plan.photos, plan.exports), (3, 1, 2, 1), "{plan:?}");
@@ -30,6 +35,8 @@ pub async fn purge_removes_every_personal_record_and_object(fx: &Fixture) {
     assert_eq!((done.records.students, done.records.school_accounts, done.photos, done.exports), (3, 1, 2, 1), "{done:?}");
     assert!(done.records.audit_events >= 4, "uploads and decisions were audited: {done:?}");
     assert!(done.records.tickets >= 1 && done.records.login_failures == 1, "{done:?}");
+    assert_eq!(done.records.parent_codes, 2, "{done:?}");
+    assert_eq!(r.parent_code(&u.student(1)).await.expect("parent code"), None, "parent codes are gone");
 
     for k in 1..=3 {
         assert_eq!(r.student(&u.student(k)).await.expect("student"), None, "student {k} is gone");

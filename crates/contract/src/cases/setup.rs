@@ -16,6 +16,7 @@ pub async fn campaign_round_trip(fx: &Fixture) {
         daily_close: DailyTime::parse("24:00").unwrap(),
         timezone: "Asia/Shanghai".parse().unwrap(),
         review_policy: gradphoto_core::ReviewPolicy { auto_approve: gradphoto_core::AutoApprove::Clean, sample_percent: 7 },
+        parents_enabled: false,
     };
     r.put_campaign(&first).await.expect("put campaign");
     assert_eq!(r.campaign().await.expect("campaign"), Some(first.clone()), "campaign reads back as written");
@@ -210,13 +211,13 @@ pub async fn students_filter_and_order(fx: &Fixture) {
     let all = ids(r.students(&a.school_id, &StudentFilter::default()).await.expect("students"));
     // By class (plain string order), then student id.
     assert_eq!(all, vec![u.student(1), u.student(3), u.student(2), u.student(4), u.student(5)]);
-    let class2 = ids(r.students(&a.school_id, &StudentFilter { class: Some("九(2)班".into()), status: None }).await.expect("students"));
+    let class2 = ids(r.students(&a.school_id, &StudentFilter { class: Some("九(2)班".into()), status: None, ..Default::default() }).await.expect("students"));
     assert_eq!(class2, vec![u.student(4), u.student(5)]);
-    let uploaded = ids(r.students(&a.school_id, &StudentFilter { class: None, status: Some(Status::Uploaded) }).await.expect("students"));
+    let uploaded = ids(r.students(&a.school_id, &StudentFilter { class: None, status: Some(Status::Uploaded), ..Default::default() }).await.expect("students"));
     assert_eq!(uploaded, vec![u.student(4)]);
-    let both = ids(r.students(&a.school_id, &StudentFilter { class: Some("九(2)班".into()), status: Some(Status::NotUploaded) }).await.expect("students"));
+    let both = ids(r.students(&a.school_id, &StudentFilter { class: Some("九(2)班".into()), status: Some(Status::NotUploaded), ..Default::default() }).await.expect("students"));
     assert_eq!(both, vec![u.student(5)]);
-    let none = r.students(&a.school_id, &StudentFilter { class: Some("九(9)班".into()), status: None }).await.expect("students");
+    let none = r.students(&a.school_id, &StudentFilter { class: Some("九(9)班".into()), status: None, ..Default::default() }).await.expect("students");
     assert!(none.is_empty());
     assert_eq!(ids(r.students(&b.school_id, &StudentFilter::default()).await.expect("students")), vec![u.student(9)], "only the school's own students");
     let one = must_student(r, &u.student(3)).await;

@@ -1,20 +1,20 @@
 //! Conversions between domain values and SQLite columns.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use gradphoto_core::{Account, AuditEvent, Campaign, DailyTime, DecidedBy, Reason, Role, School, Stage, Status, Student, StudentId, Ticket};
+use gradphoto_core::{Account, AuditEvent, Campaign, DailyTime, DecidedBy, Uploader, Reason, Role, School, Stage, Status, Student, StudentId, Ticket};
 use rusqlite::Row;
 use rusqlite::types::Type;
 
 /// Column list matching [`student`]; keep the two together.
 pub const STUDENT_COLS: &str =
-    "student_id, school_id, name, class, status, reasons, uploaded_at, reviewed_at, photo_key, generation, photo_hash, version, decided_by, appeal, flags, review_required";
+    "student_id, school_id, name, class, status, reasons, uploaded_at, reviewed_at, photo_key, generation, photo_hash, version, decided_by, appeal, flags, review_required, uploaded_by";
 
 /// The same columns qualified with table alias `s.` (for joins).
-pub const STUDENT_COLS_S: &str = "s.student_id, s.school_id, s.name, s.class, s.status, s.reasons, s.uploaded_at, s.reviewed_at, s.photo_key, s.generation, s.photo_hash, s.version, s.decided_by, s.appeal, s.flags, s.review_required";
+pub const STUDENT_COLS_S: &str = "s.student_id, s.school_id, s.name, s.class, s.status, s.reasons, s.uploaded_at, s.reviewed_at, s.photo_key, s.generation, s.photo_hash, s.version, s.decided_by, s.appeal, s.flags, s.review_required, s.uploaded_by";
 
 pub const SCHOOL_COLS: &str = "school_id, district, name, stage, registration_code, username";
 
-pub const TICKET_COLS: &str = "ticket_id, student_id, school_id, generation, size, issued_at, expires_at, issued_by";
+pub const TICKET_COLS: &str = "ticket_id, student_id, school_id, generation, size, issued_at, expires_at, issued_by, uploader";
 
 /// Times as nanoseconds since the epoch: exact for `DateTime<Utc>` between 1677 and 2262,
 /// saturating outside (only ever true for "since the beginning of time" style bounds).
@@ -110,6 +110,7 @@ pub fn student(row: &Row<'_>) -> rusqlite::Result<Student> {
         appeal: row.get::<_, Option<String>>(13)?.map(|a| serde_json::from_str(&a).map_err(|e| bad(13, e))).transpose()?,
         flags: json_at::<Vec<Reason>>(row, 14)?,
         review_required: row.get(15)?,
+        uploaded_by: row.get::<_, Option<String>>(16)?.map(|u| Uploader::parse(&u).ok_or_else(|| bad(16, Unexpected(u)))).transpose()?,
     })
 }
 
@@ -150,6 +151,10 @@ pub fn ticket(row: &Row<'_>) -> rusqlite::Result<Ticket> {
         issued_at: time_at(row, 5)?,
         expires_at: time_at(row, 6)?,
         issued_by: row.get(7)?,
+        uploader: {
+            let u: String = row.get(8)?;
+            Uploader::parse(&u).ok_or_else(|| bad(8, Unexpected(u)))?
+        },
     })
 }
 
@@ -171,6 +176,7 @@ pub fn campaign(row: &Row<'_>) -> rusqlite::Result<Campaign> {
         daily_close: time(4)?,
         timezone: zone.parse().map_err(|_| bad(5, Unexpected(zone.clone())))?,
         review_policy: row.get::<_, Option<String>>(6)?.map(|p| serde_json::from_str(&p).map_err(|e| bad(6, e))).transpose()?.unwrap_or_default(),
+        parents_enabled: row.get::<_, Option<bool>>(7)?.unwrap_or(true),
     })
 }
 

@@ -23,6 +23,7 @@ fn delete_rows(conn: &mut Connection) -> rusqlite::Result<RecordsPurged> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
     let tickets = count(tx.execute("DELETE FROM tickets", [])?);
+    let parent_codes = count(tx.execute("DELETE FROM parent_codes", [])?);
     let audit_events = count(tx.execute("DELETE FROM audit", [])?);
     let students = count(tx.execute("DELETE FROM students", [])?);
     // The counters now read zero for every status; drop the rows rather than keep zeros.
@@ -31,7 +32,7 @@ fn delete_rows(conn: &mut Connection) -> rusqlite::Result<RecordsPurged> {
     let school_accounts = count(tx.execute("DELETE FROM accounts WHERE role = 'school'", [])?);
     let login_failures = count(tx.execute("DELETE FROM login_failures", [])?);
     tx.commit()?;
-    Ok(RecordsPurged { students, tickets, audit_events, school_accounts, login_failures })
+    Ok(RecordsPurged { students, tickets, audit_events, school_accounts, login_failures, parent_codes })
 }
 
 fn purge(conn: &mut Connection) -> Result<RecordsPurged, BackendError> {

@@ -58,7 +58,7 @@ fn write_transition<E>(conn: &Connection, t: &Transition) -> Result<(), Fail<E>>
         .prepare_cached(
             "UPDATE students SET status = ?2, reasons = ?3, uploaded_at = ?4, reviewed_at = ?5, photo_key = ?6, generation = ?7,
                 photo_hash = ?8, hb0 = ?9, hb1 = ?10, hb2 = ?11, hb3 = ?12, hb4 = ?13, version = ?14,
-                decided_by = ?16, appeal = ?17, flags = ?18, review_required = ?19, lease_by = NULL, lease_until = NULL
+                decided_by = ?16, appeal = ?17, flags = ?18, review_required = ?19, uploaded_by = ?20, lease_by = NULL, lease_until = NULL
          WHERE student_id = ?1 AND version = ?15",
         )?
         .execute(params![
@@ -81,6 +81,7 @@ fn write_transition<E>(conn: &Connection, t: &Transition) -> Result<(), Fail<E>>
             s.appeal.as_ref().map(serde_json::to_string).transpose()?,
             serde_json::to_string(&s.flags)?,
             s.review_required,
+            s.uploaded_by.map(|u| u.as_str()),
         ])?;
     if written != 1 {
         return Err(Fail::Db(BackendError::new(format!("student {} changed under its write transaction", s.student_id))));
@@ -106,7 +107,7 @@ fn write_transition<E>(conn: &Connection, t: &Transition) -> Result<(), Fail<E>>
 impl Records for SqliteRecords {
     async fn campaign(&self) -> Result<Option<Campaign>, BackendError> {
         self.read(|c| {
-            Ok(c.query_row("SELECT name, starts_on, ends_on, daily_open, daily_close, timezone, review_policy FROM campaign WHERE id = 1", [], codec::campaign)
+            Ok(c.query_row("SELECT name, starts_on, ends_on, daily_open, daily_close, timezone, review_policy, parents_enabled FROM campaign WHERE id = 1", [], codec::campaign)
                 .optional()?)
         })
         .await
@@ -116,10 +117,10 @@ impl Records for SqliteRecords {
         let c = campaign.clone();
         self.write(move |tx| {
             tx.execute(
-                "INSERT INTO campaign (id, name, starts_on, ends_on, daily_open, daily_close, timezone, review_policy) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                "INSERT INTO campaign (id, name, starts_on, ends_on, daily_open, daily_close, timezone, review_policy, parents_enabled) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
                  ON CONFLICT (id) DO UPDATE SET name = excluded.name, starts_on = excluded.starts_on, ends_on = excluded.ends_on,
                     daily_open = excluded.daily_open, daily_close = excluded.daily_close, timezone = excluded.timezone,
-                    review_policy = excluded.review_policy",
+                    review_policy = excluded.review_policy, parents_enabled = excluded.parents_enabled",
                 params![
                     c.name,
                     codec::date_to_sql(c.starts_on),
@@ -127,7 +128,8 @@ impl Records for SqliteRecords {
                     c.daily_open.to_string(),
                     c.daily_close.to_string(),
                     c.timezone.name(),
-                    serde_json::to_string(&c.review_policy)?
+                    serde_json::to_string(&c.review_policy)?,
+                    c.parents_enabled
                 ],
             )?;
             Ok(())
@@ -319,6 +321,10 @@ impl Records for SqliteRecords {
             sql.push_str(" AND status = ?");
             args.push(Value::Text(status.as_str().to_owned()));
         }
+        if let Some(by) = filter.uploaded_by {
+            sql.push_str(" AND uploaded_by = ?");
+            args.push(Value::Text(by.as_str().to_owned()));
+        }
         sql.push_str(" ORDER BY class, student_id");
         self.read(move |c| Ok(query_students(c, &sql, args)?)).await
     }
@@ -366,8 +372,8 @@ impl Records for SqliteRecords {
             let student = get_student(tx, ticket.student_id.as_str())?;
             let issued = lifecycle::issue_ticket(student.as_ref(), &ticket).map_err(Fail::Rule)?;
             tx.prepare_cached(
-                "INSERT INTO tickets (ticket_id, student_id, school_id, generation, size, issued_at, expires_at, issued_by, used)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0)",
+                "INSERT INTO tickets (ticket_id, student_id, school_id, generation, size, issued_at, expires_at, issued_by, uploader, used)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0)",
             )?
             .execute(params![
                 issued.ticket_id,
@@ -377,7 +383,8 @@ impl Records for SqliteRecords {
                 i64::try_from(issued.size).unwrap_or(i64::MAX),
                 ts(issued.issued_at),
                 ts(issued.expires_at),
-                issued.issued_by
+                issued.issued_by,
+                issued.uploader.as_str()
             ])?;
             Ok(issued)
         })
@@ -537,6 +544,34 @@ impl Records for SqliteRecords {
             let t = lifecycle::reopen(student.as_ref(), &reasons, note.as_deref(), &by, now).map_err(Fail::Rule)?;
             write_transition(tx, &t)?;
             Ok(t.after)
+        })
+        .await
+    }
+
+    async fn issue_parent_codes(&self, codes: &[ParentCode]) -> Result<Vec<ParentCode>, BackendError> {
+        let codes = codes.to_vec();
+        self.write(move |tx| {
+            let mut upsert = tx.prepare_cached(
+                "INSERT INTO parent_codes (student_id, hash, version, issued_at) VALUES (?1, ?2, 1, ?3)
+                 ON CONFLICT (student_id) DO UPDATE SET hash = excluded.hash, version = version + 1, issued_at = excluded.issued_at
+                 RETURNING version",
+            )?;
+            let mut out = Vec::with_capacity(codes.len());
+            for c in codes {
+                let version: u32 = upsert.query_row(params![c.student_id.as_str(), c.hash, ts(c.issued_at)], |r| r.get(0))?;
+                out.push(ParentCode { version, ..c });
+            }
+            Ok::<_, Fail<BackendError>>(out)
+        })
+        .await
+    }
+
+    async fn parent_code(&self, student_id: &StudentId) -> Result<Option<ParentCode>, BackendError> {
+        let id = student_id.clone();
+        self.read(move |c| {
+            Ok(c.prepare_cached("SELECT hash, version, issued_at FROM parent_codes WHERE student_id = ?1")?
+                .query_row([id.as_str()], |r| Ok(ParentCode { student_id: id.clone(), hash: r.get(0)?, version: r.get(1)?, issued_at: codec::from_ts(r.get(2)?) }))
+                .optional()?)
         })
         .await
     }

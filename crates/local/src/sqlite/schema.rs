@@ -7,7 +7,21 @@
 use rusqlite::Connection;
 
 /// Migration `i` moves the database from `user_version = i` to `i + 1`. Append only.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
+
+/// Contract v2's parents: who uploaded each photo (tickets stored before: a teacher), the
+/// campaign's switch (NULL = on), and each student's parent code, only as a keyed hash.
+const V5: &str = "
+ALTER TABLE tickets ADD COLUMN uploader TEXT NOT NULL DEFAULT 'school' CHECK (uploader IN ('school', 'parent'));
+ALTER TABLE students ADD COLUMN uploaded_by TEXT CHECK (uploaded_by IN ('school', 'parent'));
+ALTER TABLE campaign ADD COLUMN parents_enabled INTEGER;
+CREATE TABLE parent_codes (
+    student_id TEXT PRIMARY KEY REFERENCES students (student_id),
+    hash       TEXT NOT NULL,
+    version    INTEGER NOT NULL,
+    issued_at  INTEGER NOT NULL
+) WITHOUT ROWID;
+";
 
 /// Contract v2's review at city scale: who decided, appeals, soft flags kept apart from
 /// reasons (a pending photo's flags used to be its reasons: moved), queue leases, the
