@@ -81,14 +81,18 @@ impl App {
 
     /// Starts a server on an existing data folder.
     pub async fn start(data: tempfile::TempDir, args: &[&str], envs: &[(&str, &str)]) -> App {
+        // `GRADPHOTO_TEST_LOG=path` keeps the server's log (at info) in that file, for tests
+        // that read what the server logged.
+        let log_file = envs.iter().find(|(k, _)| *k == "GRADPHOTO_TEST_LOG").map(|(_, v)| std::fs::File::create(v).expect("log file"));
+        let level = if log_file.is_some() { "info" } else { "warn" };
         let mut child = Command::new(bin())
             .args(["serve", "--addr", "127.0.0.1:0", "--data"])
             .arg(data.path())
             .args(args)
-            .envs(envs.iter().copied())
-            .env("GRADPHOTO_LOG", "warn")
+            .envs(envs.iter().copied().filter(|(k, _)| *k != "GRADPHOTO_TEST_LOG"))
+            .env("GRADPHOTO_LOG", level)
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(log_file.map_or_else(Stdio::inherit, Stdio::from))
             .spawn()
             .expect("start gradphoto serve");
         let stdout = child.stdout.take().expect("stdout");
