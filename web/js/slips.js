@@ -154,6 +154,7 @@ export function closeSlips() {
 export function slipsButton(ctx, getScope) {
   const dialog = h("dialog", { id: "slips-dialog", class: "slips-dialog", "aria-labelledby": "slips-dialog-title" });
   const button = h("button", { type: "button", id: "parent-codes", "aria-haspopup": "dialog" }, "家长上传码");
+  dialog.addEventListener("close", () => dialog.replaceChildren()); // nothing of a closed dialog lingers in the page
   button.addEventListener("click", () => {
     const s = getScope();
     const choice = (value, text, n, disabled) =>
