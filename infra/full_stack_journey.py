@@ -70,10 +70,10 @@ suffix = str(int(time.time()))[-6:]
 st, b = call("POST", "/api/admin/schools", f"district,school,stage\n浦东新区,全栈中学{suffix},高中\n", bureau, "text/csv; charset=utf-8")
 step("bureau imports a school", st == 201 and len(b.get("schools", [])) == 1, b)
 school = b["schools"][0]
-sid, appealed, batched = f"FS{suffix}", f"FA{suffix}", f"FB{suffix}"
-roster = "".join(f"{school['school_id']},{s},{n},高三(1)班\n" for s, n in [(sid, "张三"), (appealed, "李四"), (batched, "王五")])
+sid, appealed, batched, by_parent = f"FS{suffix}", f"FA{suffix}", f"FB{suffix}", f"FP{suffix}"
+roster = "".join(f"{school['school_id']},{s},{n},高三(1)班\n" for s, n in [(sid, "张三"), (appealed, "李四"), (batched, "王五"), (by_parent, "赵六")])
 st, b = call("POST", "/api/admin/students", "school_id,student_id,name,class\n" + roster, bureau, "text/csv; charset=utf-8")
-step("bureau imports the roster", st == 200 and b.get("imported") == 3, b)
+step("bureau imports the roster", st == 200 and b.get("imported") == 4, b)
 
 code = school["registration_code"]
 st, b = call("POST", "/api/registration/verify", {"code": code})
@@ -118,14 +118,39 @@ upload(batched, photo, "pending_review")
 st, b = call("POST", "/api/uploads", {"files": [{"student_id": sid, "size": len(photo)}], "content_type": "image/jpeg"}, teacher)
 step("a second upload is refused", st == 200 and b["refused"] and b["refused"][0]["code"] == "already_uploaded", b)
 
+# A parent uploads the fourth student's photo with the code the school printed.
+st, b = call("POST", "/api/school/parent-codes", {"student_ids": [by_parent]}, teacher)
+step("school issues a parent code (school function)", st == 201 and len(b.get("codes", [])) == 1, b)
+code = b["codes"][0]["code"]
+st, b = call("POST", "/api/parent/sessions", {"student_id": by_parent, "code": "22222-22222"})
+step("a wrong parent code is refused (registration function)", st == 401 and b["error"]["code"] == "bad_credentials", b)
+st, b = call("POST", "/api/parent/sessions", {"student_id": by_parent, "code": code.lower()})
+step("parent logs in with the code", st == 200 and b.get("role") == "parent", b)
+parent = b["token"]
+st, b = call("POST", "/api/parent/uploads", {"size": len(photo), "content_type": "image/jpeg"}, parent)
+step("uploads function presigns the parent's PUT", st == 200 and "url" in b.get("upload", {}), b)
+req = urllib.request.Request(b["upload"]["url"], data=photo, method="PUT", headers=b["upload"]["headers"])
+with urllib.request.urlopen(req, timeout=60) as r:
+    step("the parent's browser PUTs the photo to S3", r.status == 200, r.status)
+for _ in range(120):
+    st, b = call("GET", "/api/parent/student", token=parent)
+    if b.get("status") in ("pending_review", "rejected", "approved"):
+        break
+    time.sleep(0.5)
+step("parent sees 待审核 (school function)", st == 200 and b.get("status") == "pending_review" and b.get("uploaded_by") == "parent", b)
+st, b = call("GET", f"/api/students/{sid}", token=parent)
+step("a parent token reaches no school route", st == 403, b)
+st, b = call("GET", "/api/students?uploaded_by=parent", token=teacher)
+step("the school sees who uploaded", st == 200 and [s["student_id"] for s in b["students"]] == [by_parent], b)
+
 st, b = call("POST", "/api/admin/reviewers", {"username": f"r{suffix}", "password": "abc12345"}, bureau)
 step("bureau creates a reviewer", st == 201, b)
 st, b = call("POST", "/api/sessions", {"username": f"r{suffix}", "password": "abc12345"})
 reviewer = b["token"]
 st, b = call("GET", f"/api/review/queue?school_id={school['school_id']}", token=reviewer)
 items = {i["student_id"]: i for i in b.get("items", [])}
-step("review queue leases the three photos, the appeal with its note (review function)",
-     st == 200 and set(items) == {sid, appealed, batched} and items[appealed]["appeal"]["note"] == "白色幕布，灯光偏蓝" and b.get("lease_seconds") == 600, b)
+step("review queue leases the four photos, the appeal with its note (review function)",
+     st == 200 and set(items) == {sid, appealed, batched, by_parent} and items[appealed]["appeal"]["note"] == "白色幕布，灯光偏蓝" and b.get("lease_seconds") == 600, b)
 st, b = call("POST", f"/api/review/{sid}", {"decision": "approve", "reasons": [], "note": "", "photo_id": items[sid]["photo_id"]}, reviewer)
 step("reviewer approves", st == 200 and b.get("status") == "approved", b)
 st, b = call("POST", f"/api/review/{sid}", {"decision": "approve", "reasons": [], "note": ""}, reviewer)

@@ -144,7 +144,7 @@ impl Plan {
             _ => "尚未设置采集活动".to_owned(),
         };
         format!(
-            "{campaign}\n将清除：学生 {} 名（姓名、学籍副号、班级、照片记录、上传凭证与审核记录），已注册的学校账号 {} 个及其登录失败记录，照片文件 {} 个，导出文件 {} 个。\n保留：采集活动、学校（区县、名称、学段）、区县/市教委与审核员账号。\n这是预演，未删除任何数据；确认后加 --yes 执行。",
+            "{campaign}\n将清除：学生 {} 名（姓名、学籍副号、班级、照片记录、上传凭证、审核记录与家长上传码），已注册的学校账号 {} 个及其登录失败记录，照片文件 {} 个，导出文件 {} 个。\n保留：采集活动、学校（区县、名称、学段）、区县/市教委与审核员账号。\n这是预演，未删除任何数据；确认后加 --yes 执行。",
             self.students, self.registered_schools, self.photos, self.exports
         )
     }
@@ -157,8 +157,8 @@ impl Purged {
         }
         let r = &self.records;
         format!(
-            "已清除：学生 {} 名，上传凭证 {} 条，审核记录 {} 条，学校账号 {} 个，登录失败记录 {} 条，照片文件 {} 个，导出文件 {} 个。",
-            r.students, r.tickets, r.audit_events, r.school_accounts, r.login_failures, self.photos, self.exports
+            "已清除：学生 {} 名，上传凭证 {} 条，审核记录 {} 条，家长上传码 {} 个，学校账号 {} 个，登录失败记录 {} 条，照片文件 {} 个，导出文件 {} 个。",
+            r.students, r.tickets, r.audit_events, r.parent_codes, r.school_accounts, r.login_failures, self.photos, self.exports
         )
     }
 }

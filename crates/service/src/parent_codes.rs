@@ -59,6 +59,18 @@ impl fmt::Debug for ParentCodeText {
     }
 }
 
+/// The login limiter's key for one scope of parents' attempts (a client and a student id, a
+/// student id, a client): pseudonymous — HMAC under the deployment's secret, so the stored
+/// counters name no address and no student in clear (they expire by TTL after a day on AWS;
+/// a purge cannot enumerate them) — and prefixed `parent|`, which no username can contain.
+pub fn limiter_key(secret: &[u8], scope: &str) -> String {
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret).expect("HMAC takes any key length");
+    mac.update(b"gradphoto parent login limit\0");
+    mac.update(scope.as_bytes());
+    let hex: String = mac.finalize().into_bytes().iter().take(16).map(|b| format!("{b:02x}")).collect();
+    format!("parent|{hex}")
+}
+
 fn from_hex(s: &str) -> Option<Vec<u8>> {
     if s.len() % 2 != 0 {
         return None;
@@ -83,5 +95,14 @@ mod tests {
         assert!(!ParentCodeText::from_typed("ABCDE-FGHJK").matches(b"secret", "J2026001", &stored));
         assert!(!code.matches(b"secret", "J2026001", "not hex"));
         assert!(!format!("{code:?}").contains(&code.0), "never in logs");
+    }
+
+    #[test]
+    fn limiter_keys_name_nobody_and_differ_per_scope() {
+        let k = limiter_key(b"secret", "203.0.113.7|J2026001");
+        assert!(k.starts_with("parent|") && k.len() == 7 + 32, "{k}");
+        assert!(!k.contains("J2026001") && !k.contains("203.0.113.7"));
+        assert_ne!(k, limiter_key(b"secret", "203.0.113.7|*"));
+        assert_ne!(k, limiter_key(b"other", "203.0.113.7|J2026001"));
     }
 }

@@ -151,5 +151,17 @@ async fn every_http_fixture_runs_through_its_function_in_one_journey() {
     assert_eq!(adapters.store.list("exports/").await.unwrap(), [key], "stored under exports/");
     let (st, _) = invoke(&state, Area::Admin, "http-admin-progress.json", Some(&teacher)).await;
     assert_eq!(st, 403, "a teacher is not the bureau");
+
+    // registration function: parents' login limits count API Gateway's source IP per client.
+    for _ in 0..5 {
+        let (st, body) = invoke(&state, Area::Public, "http-parent-sessions.json", None).await;
+        assert_eq!((st, body["error"]["code"].as_str()), (401, Some("bad_credentials")), "{body}");
+    }
+    let (st, body) = invoke(&state, Area::Public, "http-parent-sessions.json", None).await;
+    assert_eq!((st, body["error"]["code"].as_str()), (429, Some("too_many_attempts")), "the sixth guess from 203.0.113.7: {body}");
+    let other_client = fixture("http-parent-sessions.json").replace("203.0.113.7", "198.51.100.9");
+    let request = lambda_http::request::from_str(&other_client).unwrap();
+    let response = http_app(Area::Public, state.clone()).oneshot(request).await.unwrap().into_response().await;
+    assert_eq!(response.status().as_u16(), 401, "another client is not locked by that pair");
     assert_eq!(r.schools().await.unwrap().len(), 3);
 }

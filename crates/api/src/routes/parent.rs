@@ -9,8 +9,9 @@
 //!
 //! The first two are reserved atomically before the code is checked (parallel guesses get the
 //! limit, not one each) and cleared by a success; the per-client count only records failures
-//! (a school's computer room behind one address logs many parents in). Their keys contain `|`,
-//! which no username may, so they never collide with school accounts' counters.
+//! (a school's computer room behind one address logs many parents in). Their keys
+//! (`gradphoto_service::limiter_key`) are keyed hashes starting `parent|`, which no username may
+//! contain, so they never collide with school accounts' counters and name nobody in clear.
 
 use crate::auth::{Client, ParentSession, ensure_parents_enabled, ensure_window_open, issue_parent_token};
 use crate::error::{ApiError, ApiResult, appeal_error};
@@ -26,7 +27,7 @@ use chrono::Duration;
 use gradphoto_core::notes::{APPEAL_NOTE_MAX, parse_note};
 use gradphoto_core::ports::LoginAttempt;
 use gradphoto_core::{Student, StudentId, Uploader, lifecycle};
-use gradphoto_service::ParentCodeText;
+use gradphoto_service::{ParentCodeText, limiter_key};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -66,8 +67,12 @@ async fn login(State(state): State<AppState>, Client(client): Client, Json(body)
     let too_many = || ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", format!("上传码错误次数过多，请 {minutes} 分钟后再试；如忘记上传码，请联系班主任重新发放"));
     // Bounded, so a hostile id cannot make a huge key; the same for known and unknown ids.
     let typed_id: String = body.student_id.trim().chars().take(40).collect();
-    let (pair, student_wide, from_client) =
-        (format!("parent|{client}|{typed_id}"), format!("parent|*|{typed_id}"), format!("parent|{client}|*"));
+    let secret = &state.config.token_secret;
+    let (pair, student_wide, from_client) = (
+        limiter_key(secret, &format!("{client}|{typed_id}")),
+        limiter_key(secret, &format!("*|{typed_id}")),
+        limiter_key(secret, &format!("{client}|*")),
+    );
     if state.records.login_failures(&from_client, since).await? >= CLIENT_MAX_FAILURES {
         return Err(too_many());
     }
@@ -82,7 +87,6 @@ async fn login(State(state): State<AppState>, Client(client): Client, Json(body)
         Some(id) => state.records.parent_code(id).await?,
         None => None,
     };
-    let secret = &state.config.token_secret;
     let matched = match (&id, &stored) {
         (Some(id), Some(c)) => code.matches(secret, id.as_str(), &c.hash).then_some((id.clone(), c.version)),
         _ => {
