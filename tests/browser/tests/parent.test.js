@@ -5,7 +5,7 @@
 // code; the bureau's 允许家长上传 switch; and the teacher's 上传人 column and filter.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { BASE, launch, newPage, shot, fixture, fixtureBytes, corpusBytes, bureauToken, makeSchool, registerSchool, call, openAs, uniquePhoto, unlabelledControls } from "../lib/harness.js";
+import { BASE, launch, newPage, shot, fixture, fixtureBytes, corpusBytes, bureauToken, makeSchool, registerSchool, call, openAs, openCampaign, uniquePhoto, unlabelledControls } from "../lib/harness.js";
 
 const PHONE = { width: 375, height: 740 };
 const DESKTOP = { width: 1280, height: 800 };
@@ -218,6 +218,42 @@ test("a wrong code says so and logs no one in; a code issued again replaces the 
   await page.getByLabel("上传码").fill(codes[s.student_id]);
   await page.getByRole("button", { name: "登录" }).click();
   await page.getByRole("heading", { name: "孩子的毕业照片" }).waitFor();
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test("too many wrong codes for one 学籍副号 pause the login, and the page says for how long", async () => {
+  // An id no school has: the limit counts typed ids alike, and no real parent is locked out.
+  const page = await phonePage(PHONE);
+  await enterAndLogin(page, `LOCK${Date.now().toString(36).toUpperCase()}`, "AAAAA-AAAAA");
+  await page.locator('#p-login-error[data-code="bad_credentials"]').waitFor();
+  let code = "bad_credentials";
+  for (let i = 0; i < 8 && code === "bad_credentials"; i++) {
+    await page.evaluate(() => document.getElementById("p-login-error").removeAttribute("data-code"));
+    await page.getByRole("button", { name: "登录" }).click();
+    await page.locator("#p-login-error[data-code]").waitFor();
+    code = await page.locator("#p-login-error").getAttribute("data-code");
+  }
+  assert.equal(code, "too_many_attempts");
+  assert.match(await page.locator("#p-login-error").textContent(), /分钟/);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test("outside the upload window a logged-in parent reads why, not an error", async () => {
+  const s = school.students[4];
+  const { token } = await call("/api/parent/sessions", { method: "POST", json: { student_id: s.student_id, code: codes[s.student_id] } });
+  const day = (d) => new Date(Date.now() + d * 86400_000).toISOString().slice(0, 10);
+  const page = await phonePage(PHONE);
+  try {
+    await call("/api/admin/campaign", { method: "PUT", token: bureau, json: { ...openCampaign("已结束的采集活动"), starts_on: day(-30), ends_on: day(-2) } });
+    await openAs(page, "parent", token, "/parent.html#home");
+    await page.locator('#refusal[data-code="window_closed"]').waitFor();
+    await page.getByRole("heading", { name: "暂时无法上传" }).waitFor();
+    assert.match(await page.locator("main").textContent(), /已上传的照片不受影响/);
+  } finally {
+    await call("/api/admin/campaign", { method: "PUT", token: bureau, json: openCampaign() });
+  }
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
