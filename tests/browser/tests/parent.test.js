@@ -291,6 +291,35 @@ test("the bureau's 允许家长上传 switch closes the parents' path with a cle
   await desk.context().close();
 });
 
+test("the crop helper turns a larger portrait into the 272×354 photo and uploads it as the parent's", async () => {
+  const page = await phonePage(PHONE);
+  const s = school.students[4];
+  await enterAndLogin(page, s.student_id, codes[s.student_id]);
+  await page.getByRole("heading", { name: "孩子的毕业照片" }).waitFor();
+  await page.locator("#to-crop").click();
+  await page.getByRole("heading", { name: "裁剪助手" }).waitFor();
+  assert.equal(await page.getByLabel("学生").inputValue(), s.student_id, "the child is preselected");
+  assert.ok(!(await page.getByLabel("学生").textContent()).includes(s.name), "the name stays masked");
+  await page.getByLabel("原始照片").setInputFiles(fixture("portrait.jpg"));
+  const stage = page.locator("#crop-stage");
+  await stage.waitFor();
+  // As in crop.test.js: seven presses of "+" frame the head between the guides.
+  await stage.focus();
+  for (let i = 0; i < 7; i++) await page.keyboard.press("+");
+  await page.getByRole("button", { name: "生成 272×354 照片" }).click();
+  await page.locator("#crop-info").waitFor();
+  await page.getByRole("button", { name: "上传为该学生照片" }).click();
+  await page.locator("#crop-result .chip").waitFor({ timeout: 60_000 });
+  assert.equal(await page.locator("#crop-result .chip").textContent(), "待审核");
+  assert.ok((await overflow(page)) <= 1, "the crop helper fits the phone");
+  await page.locator("#back-home").click();
+  await page.locator('#status-card[data-status="pending_review"]').waitFor();
+  const record = await call(`/api/students/${s.student_id}`, { token: teacher.token });
+  assert.equal(record.uploaded_by, "parent");
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
 test("the teacher sees 上传人 家长 / 学校 in the roster and filters by it", async () => {
   // One photo from the school too, so both values show.
   const bytes = fixtureBytes("good-alt.jpg");
@@ -309,7 +338,7 @@ test("the teacher sees 上传人 家长 / 学校 in the roster and filters by it
   });
   await page.getByLabel("上传人").selectOption("parent");
   const rows = await page.locator("#roster tbody tr").evaluateAll((trs) => trs.map((tr) => tr.dataset.studentId));
-  assert.deepEqual(rows.sort(), [sid(0), sid(1), sid(2), sid(3)].sort());
+  assert.deepEqual(rows.sort(), [sid(0), sid(1), sid(2), sid(3), sid(4)].sort());
   await shot(page, "44-roster-uploader");
   await page.getByLabel("上传人").selectOption("school");
   assert.deepEqual(await page.locator("#roster tbody tr").evaluateAll((trs) => trs.map((tr) => tr.dataset.studentId)), [sid(5)]);
