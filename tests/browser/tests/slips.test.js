@@ -61,7 +61,10 @@ test("the roster's 家长上传码 issues codes for the filtered class and opens
   assert.equal(issued.length, 11);
   for (const c of issued) assert.equal(c.class, "高三(1)班");
   assert.match(await page.locator("#slips-view").textContent(), /只显示这一次/);
+  // A whole A4 sheet (1123 px high) inside the fixed print view needs a viewport that tall.
+  await page.setViewportSize({ width: 1280, height: 1400 });
   await shotOf(page.locator(".slip-sheet").first(), "46-slips-sheet");
+  await page.setViewportSize({ width: 1280, height: 800 });
   assert.deepEqual(page.errors, []);
 });
 
