@@ -3,6 +3,8 @@
 # upload flow (presign + PUT + check) from CLIENTS concurrent clients for STUDENTS students
 # of one school while 2 readers list the roster. Prints the load generator's JSON summary.
 #   scripts/bench-load.sh [CLIENTS] [STUDENTS] [extra serve flags...]
+# LOADGEN_ARGS adds load generator flags, e.g. LOADGEN_ARGS=--parents (every student's parent
+# logs in with a personal code and uploads, racing the teacher on every 10th student).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 clients=${1:-64}
@@ -22,4 +24,4 @@ for _ in $(seq 100); do
 done
 [ -n "$url" ] || { echo "bench-load.sh: the server never printed its address:" >&2; cat "$data/server.log" >&2; exit 1; }
 target/release/gradphoto-loadgen --url "$url" --clients "$clients" --students "$students" \
-  --photo crates/core/tests/corpus/astronaut_valid.jpg --server-pid "$pid"
+  --photo crates/core/tests/corpus/astronaut_valid.jpg --server-pid "$pid" ${LOADGEN_ARGS:-}

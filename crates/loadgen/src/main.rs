@@ -11,35 +11,43 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 
+mod parents;
+
 #[derive(Parser)]
-struct Args {
+pub(crate) struct Args {
     #[arg(long, default_value = "http://127.0.0.1:8080")]
-    url: String,
+    pub(crate) url: String,
     #[arg(long, default_value = "bureau")]
-    bureau_user: String,
+    pub(crate) bureau_user: String,
     #[arg(long, default_value = "bureau123")]
-    bureau_pass: String,
+    pub(crate) bureau_pass: String,
     /// Concurrent uploading clients.
     #[arg(long, default_value_t = 64)]
-    clients: usize,
+    pub(crate) clients: usize,
     /// Students in the school (all get one upload).
     #[arg(long, default_value_t = 2000)]
-    students: usize,
+    pub(crate) students: usize,
     /// Concurrent roster readers (GET /api/students) during the run.
     #[arg(long, default_value_t = 2)]
-    readers: usize,
+    pub(crate) readers: usize,
     #[arg(long)]
-    photo: std::path::PathBuf,
+    pub(crate) photo: std::path::PathBuf,
     /// The server's pid, to report its resident memory.
     #[arg(long)]
-    server_pid: Option<u32>,
+    pub(crate) server_pid: Option<u32>,
+    /// Parents instead of one teacher: every student's parent logs in with a personal code and
+    /// uploads, while the teacher uploads every `--teacher-every`-th student at the same moment.
+    #[arg(long)]
+    pub(crate) parents: bool,
+    #[arg(long, default_value_t = 10)]
+    pub(crate) teacher_every: usize,
 }
 
-fn ms(h: &Histogram<u64>, q: f64) -> f64 {
+pub(crate) fn ms(h: &Histogram<u64>, q: f64) -> f64 {
     h.value_at_quantile(q) as f64 / 1000.0
 }
 
-async fn expect_json(r: reqwest::Response, what: &str) -> Value {
+pub(crate) async fn expect_json(r: reqwest::Response, what: &str) -> Value {
     let status = r.status();
     let text = r.text().await.unwrap_or_default();
     assert!(status.is_success(), "{what}: {status} {text}");
@@ -103,6 +111,9 @@ async fn main() {
     .unwrap()
     .to_owned();
 
+    if args.parents {
+        return parents::run(&args, &client, &url, &bureau, &teacher, &ids, photo).await;
+    }
     let next = Arc::new(AtomicUsize::new(0));
     let done = Arc::new(AtomicBool::new(false));
     let upload_h = Arc::new(Mutex::new(Histogram::<u64>::new(3).unwrap()));
