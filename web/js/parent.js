@@ -3,20 +3,21 @@
 //   #terms (使用须知: 我同意 / 我不同意) → #login (学籍副号 + 上传码) → #home (the child, the
 //   status in plain Chinese, the photo, the rules and sample, upload or appeal) · #crop (裁剪助手)
 // Only plain DOM, fetch and XMLHttpRequest: nothing an in-app browser may lack.
-import { api, session, setHooks, getWindow, HELPDESK, ApiError } from "./api.js";
+import { api, session, setHooks, ApiError } from "./api.js";
 import { h, replace, initChrome, say, statusChip, formatTime, filePicker, STATUS } from "./ui.js";
-import { PHOTO_RULES, UPLOAD_NOTES, DECLARATIONS } from "./text.js";
+import { PHOTO_RULES } from "./text.js";
 import { checkPhotoFile, PHOTO } from "./filecheck.js";
 import { put, UploadError } from "./upload.js";
 import { cropView } from "./crop.js";
+import { termsView as showTerms } from "./terms.js";
+import { appealForm } from "./appeal.js";
 
 const ROLE = "parent";
 const AGREED = "gradphoto.parent.agreed";
 const main = document.getElementById("main");
 const MAY_UPLOAD = new Set(["not_uploaded", "rejected"]);
 const FINAL = new Set(["pending_review", "approved", "rejected"]);
-export const APPEAL_NOTE_MAX = 200;
-const chars = (t) => [...t].length;
+export { APPEAL_NOTE_MAX } from "./appeal.js";
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 let child = null; // GET /api/parent/student
@@ -100,50 +101,16 @@ function logout() {
 }
 
 // ---------------------------------------------------------------- 使用须知
-async function termsView() {
-  let w = null;
-  try {
-    w = await getWindow();
-  } catch {
-    /* the banner says so */
-  }
-  const c = w && w.campaign;
-  const hd = (w && w.helpdesk) || HELPDESK;
-  const agree = h("button", { type: "button", class: "primary", id: "agree" }, "我同意");
-  const disagree = h("button", { type: "button", id: "disagree" }, "我不同意");
-  agree.addEventListener("click", () => {
-    sessionStorage.setItem(AGREED, "1");
-    go("login");
-  });
-  disagree.addEventListener("click", () => {
-    sessionStorage.removeItem(AGREED);
-    location.href = "index.html";
-  });
-  replace(
+function termsView() {
+  return showTerms({
     main,
-    h("h1", {}, "网站使用须知"),
-    h(
-      "article",
-      { class: "card terms", "aria-labelledby": "terms-title" },
-      h("h2", { id: "terms-title" }, "学生毕业照片采集系统（使用说明）"),
-      h("p", {}, "本次照片采集的主要对象为：应届小学、初中、高中的毕业班学生（制毕业证书）。"),
-      c ? h("p", {}, `照片上传时间为：${c.starts_on} 至 ${c.ends_on}，每天的 ${c.daily_open}—${c.daily_close} 正常开放。其余时间为系统维护时间，在系统维护时间内，您将无法进入系统进行操作。`) : null,
-      h("h3", {}, "上传照片要求"),
-      h("ul", {}, PHOTO_RULES.map((r) => h("li", {}, r))),
-      h("h3", {}, "上传说明"),
-      h(
-        "ol",
-        {},
-        UPLOAD_NOTES.map((r) => h("li", {}, r)),
-        h("li", {}, "为确保系统的正常运行，每位学生的照片只允许成功上传一次，请家长确保所上传照片的准确、有效。"),
-        h("li", {}, "家长成功上传学生照片后，可登录平台查看成功上传的学生照片，但在审核前无法进行修改和重新上传。"),
-        h("li", {}, `如果您在系统操作过程中遇到问题，可以在${hd.hours}，拨打 ${hd.phone} 客服热线进行咨询。`),
-        h("li", {}, "重要声明：", h("ul", {}, DECLARATIONS.map((r) => h("li", {}, r))))
-      ),
-      h("p", { class: "em" }, "如果您接受以上要求，请点击“我同意”进入操作。如果您暂时无法接受以上要求，请点击“我不同意”退出系统。"),
-      h("div", { class: "actions" }, agree, disagree)
-    )
-  );
+    agreedKey: AGREED,
+    onAgree: () => go("login"),
+    ownNotes: [
+      "为确保系统的正常运行，每位学生的照片只允许成功上传一次，请家长确保所上传照片的准确、有效。",
+      "家长成功上传学生照片后，可登录平台查看成功上传的学生照片，但在审核前无法进行修改和重新上传。",
+    ],
+  });
 }
 
 // ---------------------------------------------------------------- login
@@ -282,44 +249,23 @@ function statusCard(s) {
 function appealBox(s) {
   const box = h("div", { class: "appeal-box", id: "appeal-box" });
   const open = h("button", { type: "button", class: "appeal", id: "appeal-open", "aria-expanded": "false", "aria-controls": "appeal-form" }, "申请人工复核");
-  const note = h("textarea", { id: "appeal-note", rows: 3, maxlength: APPEAL_NOTE_MAX, "aria-describedby": "appeal-count", placeholder: "可选，例如：照片是照相馆拍摄的白色背景" });
-  const count = h("span", { id: "appeal-count", class: "hint" }, `0/${APPEAL_NOTE_MAX}`);
-  note.addEventListener("input", () => (count.textContent = `${chars(note.value)}/${APPEAL_NOTE_MAX}`));
-  const err = h("p", { class: "form-error", role: "alert", id: "appeal-error" });
-  const ok = h("button", { type: "submit", class: "primary", id: "appeal-ok" }, "提交复核申请");
-  const form = h(
-    "form",
-    { id: "appeal-form", hidden: true, novalidate: true },
-    h("p", { class: "em" }, "如果您认为照片符合要求、是自动检查判断有误，可以申请由审核员人工复核。每张照片只能申请一次，复核期间不能重新上传。"),
-    h("div", { class: "field" }, h("label", { for: "appeal-note" }, `说明（可选，${APPEAL_NOTE_MAX} 字以内）`), note, count),
-    err,
-    h("div", { class: "actions" }, ok, h("button", { type: "button", onclick: () => ((form.hidden = true), open.setAttribute("aria-expanded", "false")) }, "取消"))
-  );
+  const { form, note } = appealForm({
+    attrs: { id: "appeal-form", hidden: true },
+    intro: h("p", { class: "em" }, "如果您认为照片符合要求、是自动检查判断有误，可以申请由审核员人工复核。每张照片只能申请一次，复核期间不能重新上传。"),
+    placeholder: "可选，例如：照片是照相馆拍摄的白色背景",
+    okText: "提交复核申请",
+    onCancel: () => ((form.hidden = true), open.setAttribute("aria-expanded", "false")),
+    send: (text) => api("/api/parent/appeal", { method: "POST", role: ROLE, body: { photo_id: s.photo_id, note: text } }),
+    onDone() {
+      say("已申请人工复核");
+      render();
+    },
+    onStale: () => setTimeout(render, 2500),
+  });
   open.addEventListener("click", () => {
     form.hidden = false;
     open.setAttribute("aria-expanded", "true");
     note.focus();
-  });
-  form.addEventListener("submit", async (ev) => {
-    ev.preventDefault();
-    err.textContent = "";
-    const text = note.value.trim();
-    if (chars(text) > APPEAL_NOTE_MAX) {
-      err.textContent = `说明不能超过 ${APPEAL_NOTE_MAX} 字（现在 ${chars(text)} 字）`;
-      return;
-    }
-    ok.disabled = true;
-    try {
-      await api("/api/parent/appeal", { method: "POST", role: ROLE, body: { photo_id: s.photo_id, note: text } });
-      say("已申请人工复核");
-      render();
-    } catch (e) {
-      if (e.status === 401) return;
-      err.textContent = e.message;
-      if (e.code === "photo_changed" || e.code === "not_appealable") setTimeout(render, 2500);
-    } finally {
-      ok.disabled = false;
-    }
   });
   box.append(h("p", {}, "觉得自动检查判断有误？"), open, form);
   return box;

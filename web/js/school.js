@@ -1,13 +1,14 @@
 // The teacher's page (学校入口): a small hash router over the seed manual's screens.
 //   #login → #terms (使用须知) → #register → #info (学校信息) → #students (学生信息列表)
 //   #rules (上传须知), #batch (批量上传), #crop (裁剪助手)
-import { api, session, setHooks, getWindow, HELPDESK } from "./api.js";
+import { api, session, setHooks } from "./api.js";
 import { h, replace, initChrome, say, fieldError, statusChip, STATUS_ORDER, STAGE } from "./ui.js";
-import { PHOTO_RULES, UPLOAD_NOTES, DECLARATIONS, PASSWORD_RULE, USERNAME_RULE } from "./text.js";
+import { PHOTO_RULES, PASSWORD_RULE, USERNAME_RULE } from "./text.js";
 import { studentsView } from "./students.js";
 import { batchView } from "./batch.js";
 import { cropView } from "./crop.js";
 import { loginForm } from "./login.js";
+import { termsView as showTerms } from "./terms.js";
 
 const ROLE = "school";
 const main = document.getElementById("main");
@@ -132,50 +133,8 @@ async function loginView() {
 }
 
 // ---------------------------------------------------------------- 使用须知
-async function termsView() {
-  let w = null;
-  try {
-    w = await getWindow();
-  } catch {
-    /* the banner says so */
-  }
-  const c = w && w.campaign;
-  const hd = (w && w.helpdesk) || HELPDESK;
-  const agree = h("button", { type: "button", class: "primary", id: "agree" }, "我同意");
-  const disagree = h("button", { type: "button", id: "disagree" }, "我不同意");
-  agree.addEventListener("click", () => {
-    sessionStorage.setItem(AGREED, "1");
-    ctx.go("register");
-  });
-  disagree.addEventListener("click", () => {
-    sessionStorage.removeItem(AGREED);
-    location.href = "index.html";
-  });
-  replace(
-    main,
-    h("h1", {}, "网站使用须知"),
-    h(
-      "article",
-      { class: "card terms", "aria-labelledby": "terms-title" },
-      h("h2", { id: "terms-title" }, "学生毕业照片采集系统（使用说明）"),
-      h("p", {}, "本次照片采集的主要对象为：应届小学、初中、高中的毕业班学生（制毕业证书）。"),
-      c
-        ? h("p", {}, `照片上传时间为：${c.starts_on} 至 ${c.ends_on}，每天的 ${c.daily_open}—${c.daily_close} 正常开放。其余时间为系统维护时间，在系统维护时间内，您将无法进入系统进行操作。`)
-        : null,
-      h("h3", {}, "上传照片要求"),
-      h("ul", {}, PHOTO_RULES.map((r) => h("li", {}, r))),
-      h("h3", {}, "上传说明"),
-      h(
-        "ol",
-        {},
-        UPLOAD_NOTES.map((r) => h("li", {}, r)),
-        h("li", {}, `如果您在系统操作过程中遇到问题，可以在${hd.hours}，拨打 ${hd.phone} 客服热线进行咨询。`),
-        h("li", {}, "重要声明：", h("ul", {}, DECLARATIONS.map((r) => h("li", {}, r))))
-      ),
-      h("p", { class: "em" }, "如果您接受以上要求，请点击“我同意”进入操作。如果您暂时无法接受以上要求，请点击“我不同意”退出系统。"),
-      h("div", { class: "actions" }, agree, disagree)
-    )
-  );
+function termsView() {
+  return showTerms({ main, agreedKey: AGREED, onAgree: () => ctx.go("register") });
 }
 
 // ---------------------------------------------------------------- 注册

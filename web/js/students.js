@@ -6,10 +6,10 @@ import { h, replace, say, statusChip, formatTime, filePicker, STATUS, STATUS_ORD
 import { checkPhotoFile } from "./filecheck.js";
 import { uploadOne } from "./upload.js";
 import { slipsButton } from "./slips.js";
+import { appealForm } from "./appeal.js";
 
 const MAY_UPLOAD = new Set(["not_uploaded", "rejected"]);
-export const APPEAL_NOTE_MAX = 200;
-const chars = (t) => [...t].length;
+export { APPEAL_NOTE_MAX } from "./appeal.js";
 /** 上传人: who uploaded the current photo (uploaded_by). */
 export const UPLOADER = { school: "学校", parent: "家长" };
 
@@ -147,56 +147,33 @@ export async function studentsView(ctx, params) {
   // ---- 申请人工复核: one dialog for the view, filled for the row it was opened from
   const dialog = h("dialog", { id: "appeal-dialog", class: "appeal-dialog", "aria-labelledby": "appeal-title", "aria-describedby": "appeal-what" });
   function appeal(tr, s) {
-    const note = h("textarea", { id: "appeal-note", rows: 3, maxlength: APPEAL_NOTE_MAX, "aria-describedby": "appeal-count", placeholder: "可选，例如：背景为照相馆白色背景布，请人工确认" });
-    const count = h("span", { id: "appeal-count", class: "hint" }, `0/${APPEAL_NOTE_MAX}`);
-    const err = h("p", { class: "form-error", role: "alert", id: "appeal-error" });
-    const ok = h("button", { type: "submit", class: "primary", id: "appeal-ok" }, "确定");
-    const cancel = h("button", { type: "button", id: "appeal-cancel", onclick: () => dialog.close() }, "取消");
-    note.addEventListener("input", () => {
-      const n = chars(note.value);
-      count.textContent = `${n}/${APPEAL_NOTE_MAX}`;
-      count.className = n > APPEAL_NOTE_MAX ? "hint bad" : "hint";
-    });
-    const form = h(
-      "form",
-      { method: "dialog", novalidate: true },
-      h("h2", { id: "appeal-title" }, `申请人工复核：${s.name}（${s.student_id}）`),
-      h("p", { id: "appeal-what", class: "em" }, "照片将转人工复核，复核期间不能重新上传。"),
-      h("p", { class: "hint" }, "只有自动检查的判断可以申请复核；每张照片只能申请一次，审核员确认合格后即通过。"),
-      s.reasons && s.reasons.length ? [h("p", {}, "自动检查认为："), h("ul", { class: "reasons" }, s.reasons.map((r) => h("li", { dataset: { code: r.code } }, r.message)))] : null,
-      h("div", { class: "field" }, h("label", { for: "appeal-note" }, `说明（可选，${APPEAL_NOTE_MAX} 字以内）`), note, count),
-      err,
-      h("div", { class: "actions" }, ok, cancel)
-    );
-    form.addEventListener("submit", async (ev) => {
-      ev.preventDefault();
-      err.textContent = "";
-      // Line breaks are kept; any other control character is refused by the server (bad_note).
-      const text = note.value.trim();
-      if (chars(text) > APPEAL_NOTE_MAX) {
-        err.textContent = `说明不能超过 ${APPEAL_NOTE_MAX} 字（现在 ${chars(text)} 字）`;
-        return;
-      }
-      ok.disabled = true;
-      try {
-        const record = await api(`/api/students/${encodeURIComponent(s.student_id)}/appeal`, { method: "POST", role: "school", body: { photo_id: s.photo_id, note: text } });
+    const { form, note } = appealForm({
+      attrs: { method: "dialog" },
+      intro: [
+        h("h2", { id: "appeal-title" }, `申请人工复核：${s.name}（${s.student_id}）`),
+        h("p", { id: "appeal-what", class: "em" }, "照片将转人工复核，复核期间不能重新上传。"),
+        h("p", { class: "hint" }, "只有自动检查的判断可以申请复核；每张照片只能申请一次，审核员确认合格后即通过。"),
+        s.reasons && s.reasons.length ? [h("p", {}, "自动检查认为："), h("ul", { class: "reasons" }, s.reasons.map((r) => h("li", { dataset: { code: r.code } }, r.message)))] : null,
+      ],
+      placeholder: "可选，例如：背景为照相馆白色背景布，请人工确认",
+      okText: "确定",
+      cancelId: "appeal-cancel",
+      onCancel: () => dialog.close(),
+      send: (text) => api(`/api/students/${encodeURIComponent(s.student_id)}/appeal`, { method: "POST", role: "school", body: { photo_id: s.photo_id, note: text } }),
+      onDone(record) {
         dialog.close();
         putRecord(tr, record);
         say(`${s.name}：已申请人工复核`);
-      } catch (e) {
-        if (e.status === 401) return dialog.close();
-        err.textContent = e.message;
-        // The photo changed or is no longer appealable: show the row as it is now.
-        if (e.code === "photo_changed" || e.code === "not_appealable") {
-          try {
-            putRecord(tr, await api(`/api/students/${encodeURIComponent(s.student_id)}`, { role: "school" }));
-          } catch {
-            /* the message above says enough */
-          }
+      },
+      onUnauthenticated: () => dialog.close(),
+      // The photo changed or is no longer appealable: show the row as it is now.
+      async onStale() {
+        try {
+          putRecord(tr, await api(`/api/students/${encodeURIComponent(s.student_id)}`, { role: "school" }));
+        } catch {
+          /* the message above says enough */
         }
-      } finally {
-        ok.disabled = false;
-      }
+      },
     });
     replace(dialog, form);
     if (!dialog.isConnected) main.append(dialog);
