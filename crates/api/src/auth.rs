@@ -23,11 +23,19 @@ pub struct Claims {
     /// …and the version of the code it was made with (issuing a new code ends it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cv: Option<u32>,
+    /// A district account's district.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub district: Option<String>,
     pub iat: i64,
     pub exp: i64,
 }
 
 pub fn issue_token(state: &AppState, username: &str, role: Role, school_id: Option<String>) -> ApiResult<String> {
+    issue_account_token(state, username, role, school_id, None)
+}
+
+/// A token for an account: its role, and the school or district it is scoped to.
+pub fn issue_account_token(state: &AppState, username: &str, role: Role, school_id: Option<String>, district: Option<String>) -> ApiResult<String> {
     let now = state.clock.now();
     sign(state, Claims {
         sub: username.to_owned(),
@@ -35,6 +43,7 @@ pub fn issue_token(state: &AppState, username: &str, role: Role, school_id: Opti
         school_id,
         student_id: None,
         cv: None,
+        district,
         iat: now.timestamp(),
         exp: now.timestamp() + state.config.token_ttl.as_secs() as i64,
     })
@@ -54,6 +63,7 @@ pub fn issue_parent_token(state: &AppState, student_id: &StudentId, code_version
         school_id: None,
         student_id: Some(student_id.to_string()),
         cv: Some(code_version),
+        district: None,
         iat: now.timestamp(),
         exp: now.timestamp() + state.config.token_ttl.as_secs() as i64,
     })
@@ -106,6 +116,11 @@ impl FromRequestParts<AppState> for SchoolSession {
             return Err(ApiError::forbidden());
         };
         ensure_window_open(state).await?;
+        // A district may reset a lost account: the old account's sessions end with it.
+        let current = state.records.school(&school_id).await?.and_then(|s| s.username);
+        if current.as_deref() != Some(claims.sub.as_str()) {
+            return Err(ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "本校账号已由区县重置，请使用区县新发放的注册码重新注册"));
+        }
         Ok(SchoolSession { username: claims.sub, school_id })
     }
 }
@@ -121,7 +136,7 @@ impl FromRequestParts<AppState> for ReviewerSession {
         let claims = session_from(parts, state)?;
         match claims.role {
             Role::Reviewer | Role::Bureau => Ok(ReviewerSession { username: claims.sub }),
-            Role::School | Role::Parent => Err(ApiError::forbidden()),
+            Role::School | Role::Parent | Role::District => Err(ApiError::forbidden()),
         }
     }
 }
@@ -197,5 +212,63 @@ impl FromRequestParts<AppState> for Client {
             return Ok(Client(addr.ip().to_string()));
         }
         Ok(Client("unknown".to_owned()))
+    }
+}
+
+/// What an administrative session may see: everything (the bureau) or one district.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    All,
+    District(String),
+}
+
+impl Scope {
+    pub fn allows(&self, school: &gradphoto_core::School) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::District(d) => &school.district == d,
+        }
+    }
+
+    /// The district to narrow to: the session's own, or (for the bureau) the one asked for.
+    /// A district asking for another district is refused.
+    pub fn narrow(&self, asked: Option<&str>) -> ApiResult<Option<String>> {
+        match (self, asked.filter(|d| !d.is_empty())) {
+            (Scope::All, asked) => Ok(asked.map(str::to_owned)),
+            (Scope::District(own), None) => Ok(Some(own.clone())),
+            (Scope::District(own), Some(d)) if d == own => Ok(Some(own.clone())),
+            (Scope::District(_), Some(_)) => Err(ApiError::forbidden()),
+        }
+    }
+}
+
+/// The bureau, or a district account for its own district (区县): progress, schools and their
+/// codes, students, chase lists, exports, school resets. Campaign settings, imports and
+/// accounts stay `BureauSession`.
+pub struct AdminSession {
+    pub username: String,
+    pub scope: Scope,
+}
+
+impl AdminSession {
+    /// The school, if the session may see it; another district's school is forbidden.
+    pub async fn school(&self, state: &AppState, school_id: &str) -> ApiResult<gradphoto_core::School> {
+        match state.records.school(school_id).await? {
+            Some(s) if self.scope.allows(&s) => Ok(s),
+            Some(_) => Err(ApiError::forbidden()),
+            None => Err(ApiError::not_found("unknown_school", "没有这所学校")),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for AdminSession {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+        let claims = session_from(parts, state)?;
+        match (claims.role, claims.district) {
+            (Role::Bureau, _) => Ok(AdminSession { username: claims.sub, scope: Scope::All }),
+            (Role::District, Some(d)) => Ok(AdminSession { username: claims.sub, scope: Scope::District(d) }),
+            _ => Err(ApiError::forbidden()),
+        }
     }
 }

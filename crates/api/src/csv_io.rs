@@ -173,6 +173,30 @@ pub fn roster_csv(students: &[Student]) -> ApiResult<Vec<u8>> {
     w.into_inner().map_err(|e| ApiError::Backend(gradphoto_core::ports::BackendError::new(e)))
 }
 
+/// The chase list (催交名单): one row per student not uploaded or rejected.
+pub fn chase_csv(rows: &[(&gradphoto_core::School, Student)]) -> ApiResult<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+    let fail = |e: csv::Error| ApiError::Backend(gradphoto_core::ports::BackendError::new(e));
+    w.write_record(["区县", "学校", "学段", "学校注册", "老师用户名", "学籍副号", "姓名", "班级", "上传状态", "原因"]).map_err(fail)?;
+    for (school, s) in rows {
+        let reasons: Vec<&str> = s.reasons.iter().map(|r| r.message.as_str()).collect();
+        w.write_record([
+            neutralise(&school.district),
+            neutralise(&school.name),
+            school.stage.label().to_owned(),
+            if school.username.is_some() { "已注册" } else { "未注册" }.to_owned(),
+            school.username.as_deref().map(neutralise).unwrap_or_default(),
+            s.student_id.as_str().to_owned(),
+            neutralise(&s.name),
+            neutralise(&s.class),
+            s.status.label().to_owned(),
+            neutralise(&reasons.join("；")),
+        ])
+        .map_err(fail)?;
+    }
+    w.into_inner().map_err(|e| ApiError::Backend(gradphoto_core::ports::BackendError::new(e)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

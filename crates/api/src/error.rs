@@ -111,6 +111,7 @@ pub fn account_error(e: NewAccountError) -> ApiError {
         NewAccountError::InvalidUsername(_) => ApiError::bad_request("invalid_username", message),
         NewAccountError::WeakPassword(_) => ApiError::bad_request("weak_password", message),
         NewAccountError::NotStaffRole => ApiError::bad_request("invalid_role", message),
+        NewAccountError::UnknownDistrict(_) => ApiError::bad_request("unknown_district", message),
         NewAccountError::Refused(AccountRefused::UnknownCode) => ApiError::not_found("unknown_code", message),
         NewAccountError::Refused(AccountRefused::CodeUsed) => ApiError::conflict("code_used", message),
         NewAccountError::Refused(AccountRefused::UsernameTaken) => ApiError::conflict("username_taken", message),

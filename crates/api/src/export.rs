@@ -45,23 +45,28 @@ pub struct ExportZip {
     pub bytes: u64,
 }
 
-/// Builds the export of one school (or all, with `None`). `limit` caps the number of photos,
-/// for deployments that must finish within a request's time (the Lambda behind API Gateway).
+/// Builds the export of one school (or all, with `None`), of one district's schools only with
+/// `district`. `limit` caps the number of photos, for deployments that must finish within a
+/// request's time (the Lambda behind API Gateway).
+#[allow(clippy::too_many_arguments)]
 pub async fn build(
     records: &dyn Records,
     store: &dyn PhotoStore,
     max_photo_bytes: u64,
     school_id: Option<&str>,
+    district: Option<&str>,
     limit: Option<usize>,
     now: DateTime<Utc>,
 ) -> Result<ExportZip, ExportError> {
     let schools: HashMap<String, School> = records.schools().await?.into_iter().map(|s| (s.school_id.clone(), s)).collect();
+    let in_scope = |id: &str| schools.get(id).is_some_and(|s| district.is_none_or(|d| s.district == d));
     if let Some(id) = school_id
-        && !schools.contains_key(id)
+        && !in_scope(id)
     {
         return Err(ExportError::UnknownSchool(id.to_owned()));
     }
-    let students: Vec<Student> = records.approved(school_id).await?.into_iter().filter(|s| s.photo_key.is_some()).collect();
+    let students: Vec<Student> =
+        records.approved(school_id).await?.into_iter().filter(|s| s.photo_key.is_some() && in_scope(&s.school_id)).collect();
     if let Some(limit) = limit
         && students.len() > limit
     {
@@ -117,7 +122,7 @@ pub async fn build(
     zip.finish().map_err(write_err)?;
     let bytes = file.as_file().metadata().map_err(write_err)?.len();
     file.as_file_mut().rewind().map_err(write_err)?;
-    Ok(ExportZip { file, name: file_name(school_id, now), photos: count, bytes })
+    Ok(ExportZip { file, name: file_name(school_id.or(district.map(|_| "district")), now), photos: count, bytes })
 }
 
 fn file_name(school_id: Option<&str>, now: DateTime<Utc>) -> String {

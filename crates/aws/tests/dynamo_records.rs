@@ -26,7 +26,7 @@ fn row(school: &str, id: &str, name: &str, class: &str) -> RosterRow {
 }
 
 fn account(username: &str, role: Role, school_id: Option<&str>) -> Account {
-    Account { username: username.into(), password_hash: "$argon2id$x".into(), role, school_id: school_id.map(Into::into), created_at: t0() }
+    Account { username: username.into(), password_hash: "$argon2id$x".into(), role, school_id: school_id.map(Into::into), created_at: t0(), district: None }
 }
 
 async fn records() -> DynamoRecords {

@@ -141,6 +141,7 @@ pub fn account(username: &str, role: Role, school_id: Option<&str>) -> Account {
         role,
         school_id: school_id.map(str::to_owned),
         created_at: t0(),
+        district: None,
     }
 }
 

@@ -33,6 +33,7 @@ macro_rules! contract_tests {
             campaign_round_trip,
             schools_listing_lookup_and_all_or_none_insert,
             register_uses_a_code_once,
+            reset_school_gives_a_new_code_and_removes_the_old_account,
             accounts_round_trip_and_unique_usernames,
             login_attempts_are_reserved_within_the_window_and_cleared,
             parallel_login_attempts_get_only_the_limit,

@@ -131,6 +131,8 @@ pub enum Role {
     Bureau,
     /// A parent: a session for exactly one student, from the personal code the school printed.
     Parent,
+    /// A district (区县) officer: the bureau's reading and school-account work, for one district.
+    District,
 }
 
 impl Role {
@@ -140,6 +142,7 @@ impl Role {
             Role::Reviewer => "reviewer",
             Role::Bureau => "bureau",
             Role::Parent => "parent",
+            Role::District => "district",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
@@ -148,6 +151,7 @@ impl Role {
             "reviewer" => Some(Role::Reviewer),
             "bureau" => Some(Role::Bureau),
             "parent" => Some(Role::Parent),
+            "district" => Some(Role::District),
             _ => None,
         }
     }
@@ -221,6 +225,9 @@ pub struct Account {
     pub role: Role,
     pub school_id: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// A district account's district.
+    #[serde(default)]
+    pub district: Option<String>,
 }
 
 /// One row of a roster import.

@@ -37,6 +37,14 @@ pub enum RegisterError {
 }
 
 #[derive(Debug, thiserror::Error)]
+pub enum ResetError {
+    #[error("unknown school")]
+    UnknownSchool,
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+}
+
+#[derive(Debug, thiserror::Error)]
 pub enum AccountError {
     #[error("username taken")]
     UsernameTaken,
@@ -199,6 +207,12 @@ pub trait Records: Send + Sync + 'static {
     /// with `school_id` set to the code's school (whatever the caller put there) and the code
     /// marked used by it (`School::username`).
     async fn register(&self, code: &str, account: &Account) -> Result<School, RegisterError>;
+
+    /// A school's lost account (区县 重置): atomically, the school gets `new_code` as its
+    /// single-use registration code and no registered account, and the old account is deleted
+    /// (it can no longer log in, and its sessions end: a school session must name the school's
+    /// current account). Returns the school as it now is.
+    async fn reset_school(&self, school_id: &str, new_code: &str) -> Result<School, ResetError>;
 
     // Accounts and login throttling
     async fn create_account(&self, account: &Account) -> Result<(), AccountError>;

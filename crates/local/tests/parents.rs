@@ -214,25 +214,3 @@ async fn guessing_codes_is_throttled_per_pair_and_per_client() {
     // The limits' keys never collide with school accounts: the teacher still logs in.
     assert_eq!(app.login(&school.username, "teach123").await.status(), StatusCode::OK);
 }
-
-/// Every (method, path) the API routes, read from the routers' source so that a new route
-/// cannot be missed by the test above.
-fn routes_of_the_api() -> Vec<(String, String)> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../api/src/routes");
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
-        for line in text.lines().filter(|l| l.contains(".route(\"")) {
-            let path = line.split('"').nth(1).unwrap().to_owned();
-            for method in ["get", "post", "put", "delete"] {
-                if line.contains(&format!(" {method}(")) || line.contains(&format!(".{method}(")) || line.contains(&format!("({method}(")) {
-                    out.push((method.to_uppercase(), path.clone()));
-                }
-            }
-        }
-    }
-    out.sort();
-    out.dedup();
-    assert!(out.len() >= 30, "found only {} routes in {}: {out:?}", out.len(), dir.display());
-    out
-}

@@ -49,6 +49,8 @@ pub enum NewAccountError {
     WeakPassword(ParseError),
     #[error("角色应为 bureau 或 reviewer")]
     NotStaffRole,
+    #[error("没有学校属于区县“{0}”，请先导入该区县的学校")]
+    UnknownDistrict(String),
     #[error("{0}")]
     Refused(AccountRefused),
     #[error(transparent)]
@@ -78,7 +80,29 @@ pub async fn create_staff_account(records: &dyn Records, role: Role, username: &
         return Err(NewAccountError::NotStaffRole);
     }
     let (username, password) = parse_credentials(username, password)?;
-    let account = Account { username: username.as_str().to_owned(), password_hash: hash_password(&password).await?, role, school_id: None, created_at: now };
+    let account = Account { username: username.as_str().to_owned(), password_hash: hash_password(&password).await?, role, school_id: None, created_at: now, district: None };
+    records.create_account(&account).await.map_err(|e| match e {
+        AccountError::UsernameTaken => NewAccountError::Refused(AccountRefused::UsernameTaken),
+        AccountError::Backend(e) => NewAccountError::Backend(e),
+    })?;
+    Ok(account)
+}
+
+/// A district (区县) account, for one district the bureau's schools name.
+pub async fn create_district_account(records: &dyn Records, district: &str, username: &str, password: &str, now: DateTime<Utc>) -> Result<Account, NewAccountError> {
+    let district = district.trim();
+    if district.is_empty() || !records.schools().await?.iter().any(|s| s.district == district) {
+        return Err(NewAccountError::UnknownDistrict(district.chars().take(40).collect()));
+    }
+    let (username, password) = parse_credentials(username, password)?;
+    let account = Account {
+        username: username.as_str().to_owned(),
+        password_hash: hash_password(&password).await?,
+        role: Role::District,
+        school_id: None,
+        created_at: now,
+        district: Some(district.to_owned()),
+    };
     records.create_account(&account).await.map_err(|e| match e {
         AccountError::UsernameTaken => NewAccountError::Refused(AccountRefused::UsernameTaken),
         AccountError::Backend(e) => NewAccountError::Backend(e),
@@ -89,7 +113,7 @@ pub async fn create_staff_account(records: &dyn Records, role: Role, username: &
 /// A teacher's account made with a school's single-use registration code.
 pub async fn register_school(records: &dyn Records, code: &RegistrationCode, username: &str, password: &str, now: DateTime<Utc>) -> Result<(School, Account), NewAccountError> {
     let (username, password) = parse_credentials(username, password)?;
-    let account = Account { username: username.as_str().to_owned(), password_hash: hash_password(&password).await?, role: Role::School, school_id: None, created_at: now };
+    let account = Account { username: username.as_str().to_owned(), password_hash: hash_password(&password).await?, role: Role::School, school_id: None, created_at: now, district: None };
     let school = records.register(code.as_str(), &account).await.map_err(|e| match e {
         RegisterError::UnknownCode => NewAccountError::Refused(AccountRefused::UnknownCode),
         RegisterError::CodeUsed => NewAccountError::Refused(AccountRefused::CodeUsed),

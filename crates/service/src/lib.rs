@@ -7,6 +7,6 @@ pub mod accounts;
 pub mod codes;
 pub mod parent_codes;
 
-pub use accounts::{AccountRefused, NewAccountError, create_staff_account, hash_password, register_school, verify_password};
+pub use accounts::{AccountRefused, NewAccountError, create_district_account, create_staff_account, hash_password, register_school, verify_password};
 pub use codes::{RegistrationCode, new_school_id};
 pub use parent_codes::{ParentCodeText, limiter_key};

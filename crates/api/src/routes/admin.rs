@@ -1,6 +1,6 @@
 //! The bureau's endpoints: campaign, schools and codes, rosters, reviewers, progress, export.
 
-use crate::auth::BureauSession;
+use crate::auth::{AdminSession, BureauSession};
 use crate::csv_io;
 use crate::export::{self, ExportError};
 use crate::error::{ApiError, ApiResult, account_error, reopen_error};
@@ -14,7 +14,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post, put};
 use axum::Router;
-use gradphoto_core::ports::{BackendError, ImportError};
+use gradphoto_core::ports::{BackendError, ImportError, StudentFilter};
 use gradphoto_core::{Campaign, CampaignDraft, Decision, Role, School, StudentId};
 use gradphoto_service::{RegistrationCode, create_staff_account, new_school_id};
 use serde::Deserialize;
@@ -25,10 +25,13 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/admin/campaign", put(put_campaign).get(get_campaign))
         .route("/api/admin/schools", post(import_schools).get(list_schools))
-        .route("/api/admin/students", post(import_students))
         .route("/api/admin/students/{student_id}/audit", get(audit))
         .route("/api/admin/students/{student_id}/reopen", post(reopen))
         .route("/api/admin/reviewers", post(create_reviewer))
+        .route("/api/admin/accounts", post(create_account))
+        .route("/api/admin/schools/{school_id}/reset", post(reset_school))
+        .route("/api/admin/students", post(import_students).get(list_students))
+        .route("/api/admin/chase.csv", get(chase_csv))
         .route("/api/admin/progress", get(progress))
         .route("/api/admin/export", get(export))
         .route("/api/admin/exports", post(create_export))
@@ -83,8 +86,8 @@ async fn import_schools(State(state): State<AppState>, _b: BureauSession, header
     Ok((StatusCode::CREATED, axum::Json(json!({"schools": out}))))
 }
 
-async fn list_schools(State(state): State<AppState>, _b: BureauSession) -> ApiResult<axum::Json<Value>> {
-    let schools = state.records.schools().await?;
+async fn list_schools(State(state): State<AppState>, session: AdminSession) -> ApiResult<axum::Json<Value>> {
+    let schools: Vec<School> = state.records.schools().await?.into_iter().filter(|s| session.scope.allows(s)).collect();
     Ok(axum::Json(json!({"schools": schools})))
 }
 
@@ -123,13 +126,14 @@ async fn create_reviewer(State(state): State<AppState>, _b: BureauSession, Json(
     Ok((StatusCode::CREATED, axum::Json(json!({"username": account.username, "role": "reviewer"}))))
 }
 
-async fn progress(State(state): State<AppState>, _b: BureauSession) -> ApiResult<axum::Json<Value>> {
+async fn progress(State(state): State<AppState>, session: AdminSession) -> ApiResult<axum::Json<Value>> {
     let counts = state.records.all_counts().await?;
     let schools: Vec<SchoolWithCounts> = state
         .records
         .schools()
         .await?
         .into_iter()
+        .filter(|s| session.scope.allows(s))
         .map(|s| SchoolWithCounts {
             counts: counts.get(&s.school_id).copied().unwrap_or_default(),
             registered: s.username.is_some(),
@@ -161,15 +165,19 @@ impl From<ExportError> for ApiError {
 }
 
 /// The export ZIP with this deployment's limits.
-async fn build_export(state: &AppState, school_id: Option<&str>, now: chrono::DateTime<chrono::Utc>) -> Result<export::ExportZip, ExportError> {
-    export::build(state.records.as_ref(), state.store.as_ref(), state.config.rules.max_bytes, school_id, state.config.export_max_photos, now).await
+async fn build_export(state: &AppState, session: &AdminSession, school_id: Option<&str>, now: chrono::DateTime<chrono::Utc>) -> ApiResult<export::ExportZip> {
+    if let Some(id) = school_id {
+        session.school(state, id).await?;
+    }
+    let district = session.scope.narrow(None)?;
+    Ok(export::build(state.records.as_ref(), state.store.as_ref(), state.config.rules.max_bytes, school_id, district.as_deref(), state.config.export_max_photos, now).await?)
 }
 
 /// Approved photos as `{school_id}/{student_id}.jpg` plus `manifest.csv`, streamed in the
 /// response (the embedded server; on AWS only small schools fit API Gateway's 6 MB).
-async fn export(State(state): State<AppState>, _b: BureauSession, Query(q): Query<ExportQuery>) -> ApiResult<impl IntoResponse> {
+async fn export(State(state): State<AppState>, session: AdminSession, Query(q): Query<ExportQuery>) -> ApiResult<impl IntoResponse> {
     let school_id = q.school_id.filter(|s| !s.is_empty());
-    let zip = build_export(&state, school_id.as_deref(), state.clock.now()).await?;
+    let zip = build_export(&state, &session, school_id.as_deref(), state.clock.now()).await?;
     let len = zip.bytes;
     // The open handle keeps the data readable after the temporary path is removed.
     let file = zip.file.into_file();
@@ -190,7 +198,7 @@ struct ExportRequest {
 
 /// The same ZIP stored beside the photos, answered as a short-lived download link: works
 /// behind API Gateway whatever the size, and the browser downloads straight from the store.
-async fn create_export(State(state): State<AppState>, b: BureauSession, RawBody(body): RawBody) -> ApiResult<impl IntoResponse> {
+async fn create_export(State(state): State<AppState>, b: AdminSession, RawBody(body): RawBody) -> ApiResult<impl IntoResponse> {
     // No body means every school.
     let request: ExportRequest = if body.iter().all(u8::is_ascii_whitespace) {
         ExportRequest::default()
@@ -202,7 +210,7 @@ async fn create_export(State(state): State<AppState>, b: BureauSession, RawBody(
     if let Err(e) = export::prune(state.store.as_ref(), now, chrono::Duration::from_std(state.config.export_keep).unwrap_or(chrono::Duration::days(1))).await {
         tracing::warn!(error = %e, "pruning old exports failed");
     }
-    let zip = build_export(&state, school_id.as_deref(), now).await?;
+    let zip = build_export(&state, &b, school_id.as_deref(), now).await?;
     let key = format!("{}{}", export::PREFIX, zip.name);
     state.store.put_file(&key, zip.file.path(), "application/zip").await?;
     let expires_at = now + chrono::Duration::from_std(state.config.export_link_ttl).unwrap_or(chrono::Duration::hours(1));
@@ -239,4 +247,100 @@ async fn reopen(
     let reasons = crate::routes::review::reject_reasons(&body.reasons, Decision::Reject)?;
     let student = state.records.reopen(&id, &reasons, note.as_deref(), &session.username, state.clock.now()).await.map_err(reopen_error)?;
     Ok(axum::Json(crate::view::student_view(&state, student).await?))
+}
+
+#[derive(Deserialize)]
+struct NewAccount {
+    role: String,
+    district: Option<String>,
+    username: String,
+    password: String,
+}
+
+/// `POST /api/admin/accounts`: a district (区县) account for one district, or a reviewer.
+async fn create_account(State(state): State<AppState>, _b: BureauSession, Json(body): Json<NewAccount>) -> ApiResult<(StatusCode, axum::Json<Value>)> {
+    let now = state.clock.now();
+    let account = match body.role.as_str() {
+        "district" => {
+            let district = body.district.as_deref().unwrap_or_default();
+            gradphoto_service::create_district_account(&*state.records, district, &body.username, &body.password, now).await
+        }
+        "reviewer" => create_staff_account(&*state.records, Role::Reviewer, &body.username, &body.password, now).await,
+        _ => return Err(ApiError::bad_request("invalid_role", "角色应为 district（区县）或 reviewer（审核员）")),
+    }
+    .map_err(account_error)?;
+    Ok((StatusCode::CREATED, axum::Json(json!({"username": account.username, "role": account.role, "district": account.district}))))
+}
+
+/// A school's lost account: a new single-use registration code; the old account can no longer
+/// log in and its sessions end. The code is answered once, for the district to hand over.
+async fn reset_school(State(state): State<AppState>, session: AdminSession, Path(school_id): Path<String>) -> ApiResult<axum::Json<Value>> {
+    session.school(&state, &school_id).await?;
+    let code = RegistrationCode::mint().into_string();
+    let school = state.records.reset_school(&school_id, &code).await.map_err(|e| match e {
+        gradphoto_core::ports::ResetError::UnknownSchool => ApiError::not_found("unknown_school", "没有这所学校"),
+        gradphoto_core::ports::ResetError::Backend(e) => e.into(),
+    })?;
+    tracing::info!(by = %session.username, school_id = %school.school_id, "school account reset");
+    let mut v = serde_json::to_value(SchoolView::from(&school)).unwrap_or_default();
+    v["registration_code"] = json!(school.registration_code);
+    v["registered"] = json!(false);
+    Ok(axum::Json(v))
+}
+
+#[derive(Deserialize)]
+struct StudentsQuery {
+    school_id: Option<String>,
+    status: Option<String>,
+}
+
+/// The drill-down: the students of one school the session may see.
+async fn list_students(State(state): State<AppState>, session: AdminSession, Query(q): Query<StudentsQuery>) -> ApiResult<axum::Json<Value>> {
+    let school_id = q.school_id.filter(|s| !s.is_empty()).ok_or_else(|| ApiError::bad_request("bad_query", "请指定学校（school_id）"))?;
+    let school = session.school(&state, &school_id).await?;
+    let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
+        Some(s) => Some(gradphoto_core::Status::parse(s).map_err(|e| ApiError::bad_request("bad_query", e.to_string()))?),
+        None => None,
+    };
+    let students = state.records.students(&school.school_id, &StudentFilter { status, ..Default::default() }).await?;
+    let mut views = Vec::with_capacity(students.len());
+    for s in students {
+        views.push(crate::view::student_view(&state, s).await?);
+    }
+    Ok(axum::Json(json!({"school": SchoolView::from(&school), "students": views})))
+}
+
+#[derive(Deserialize)]
+struct ChaseQuery {
+    district: Option<String>,
+    school_id: Option<String>,
+}
+
+/// 催交名单: students not uploaded or rejected, with their school's registration state and the
+/// teacher's username, so a district knows whom to phone (UTF-8 BOM, opens in Excel).
+async fn chase_csv(State(state): State<AppState>, session: AdminSession, Query(q): Query<ChaseQuery>) -> ApiResult<impl IntoResponse> {
+    let district = session.scope.narrow(q.district.as_deref())?;
+    let school_id = q.school_id.filter(|s| !s.is_empty());
+    if let Some(id) = &school_id {
+        session.school(&state, id).await?;
+    }
+    let schools: Vec<School> = state
+        .records
+        .schools()
+        .await?
+        .into_iter()
+        .filter(|s| district.as_deref().is_none_or(|d| s.district == d) && school_id.as_deref().is_none_or(|id| s.school_id == id))
+        .collect();
+    let mut rows = Vec::new();
+    for school in &schools {
+        for status in [gradphoto_core::Status::NotUploaded, gradphoto_core::Status::Rejected] {
+            let filter = StudentFilter { status: Some(status), ..Default::default() };
+            for student in state.records.students(&school.school_id, &filter).await? {
+                rows.push((school, student));
+            }
+        }
+    }
+    rows.sort_by(|a, b| (&a.0.district, &a.0.name, &a.1.class, &a.1.student_id).cmp(&(&b.0.district, &b.0.name, &b.1.class, &b.1.student_id)));
+    let body = csv_io::chase_csv(&rows)?;
+    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, "attachment; filename=\"chase.csv\"".to_owned())], body))
 }

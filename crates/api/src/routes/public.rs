@@ -1,6 +1,6 @@
 //! Public endpoints: the window, registration with a school's code, and logins.
 
-use crate::auth::{ensure_window_open, issue_token};
+use crate::auth::{ensure_window_open, issue_account_token, issue_token};
 use crate::error::account_error;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
@@ -124,6 +124,6 @@ async fn login(State(state): State<AppState>, Json(body): Json<LoginBody>) -> Ap
         }
         _ => None,
     };
-    let token = issue_token(&state, &account.username, account.role, account.school_id.clone())?;
-    Ok(axum::Json(json!({"token": token, "role": account.role, "school": school})))
+    let token = issue_account_token(&state, &account.username, account.role, account.school_id.clone(), account.district.clone())?;
+    Ok(axum::Json(json!({"token": token, "role": account.role, "school": school, "district": account.district})))
 }

@@ -121,6 +121,31 @@ impl Records for DynamoRecords {
         Err(too_contended("register").into())
     }
 
+    async fn reset_school(&self, school_id: &str, new_code: &str) -> Result<School, ResetError> {
+        for attempt in 0..MAX_ATTEMPTS {
+            let Some(school) = self.school(school_id).await? else { return Err(ResetError::UnknownSchool) };
+            let mut tx = self.tx();
+            // Conditional on the code and account read, so a registration racing the reset
+            // makes the loop read again rather than leave an account the school does not name.
+            let mut cond = Cond::new("attribute_exists(#pk) AND #code = :old").name("#pk", PK).name("#code", "registration_code").value(":old", s(&school.registration_code));
+            cond = match &school.username {
+                Some(u) => Cond { expr: format!("{} AND #u = :u", cond.expr), ..cond }.value(":u", s(u)),
+                None => Cond { expr: format!("{} AND attribute_not_exists(#u)", cond.expr), ..cond },
+            };
+            tx.update(tx::key(keys::school_pk(school_id), keys::SCHOOL_SK), "SET #code = :new REMOVE #u", cond.name("#u", "username").value(":new", s(new_code)))?;
+            tx.delete(tx::key(keys::code_pk(&school.registration_code), keys::CODE_SK), None)?;
+            tx.put(code_item(new_code, school_id), Some(not_exists()))?;
+            if let Some(u) = &school.username {
+                tx.delete(tx::key(keys::account_pk(u), keys::ACCOUNT_SK), None)?;
+            }
+            match tx.run(&self.client).await? {
+                TxOutcome::Done => return Ok(School { registration_code: new_code.to_owned(), username: None, ..school }),
+                _ => tx::backoff(attempt + 1).await,
+            }
+        }
+        Err(ResetError::Backend(too_contended("reset school")))
+    }
+
     async fn create_account(&self, account: &Account) -> Result<(), AccountError> {
         let mut item = items::to_item(account)?;
         item.retain(|_, v| !v.is_null());
@@ -145,6 +170,7 @@ impl Records for DynamoRecords {
     async fn account(&self, username: &str) -> Result<Option<Account>, BackendError> {
         let Some(mut item) = self.get(keys::account_pk(username), keys::ACCOUNT_SK).await? else { return Ok(None) };
         item.entry("school_id".into()).or_insert(aws_sdk_dynamodb::types::AttributeValue::Null(true));
+        item.entry("district".into()).or_insert(aws_sdk_dynamodb::types::AttributeValue::Null(true));
         items::from_item(item).map(Some)
     }
 

@@ -249,3 +249,26 @@ pub async fn counts_follow_every_transition(fx: &Fixture) {
     let after = r.counts(&a.school_id).await.expect("counts");
     assert_eq!(after, Counts { uploaded: 2, rejected: 0, ..expected });
 }
+
+pub async fn reset_school_gives_a_new_code_and_removes_the_old_account(fx: &Fixture) {
+    let r = fx.records();
+    let u = Uniq::new();
+    let a = school_with(r, &u, 1, &u.district(1), &[]).await;
+    let teacher = account(&u.username(1), Role::School, None);
+    r.register(&a.registration_code, &teacher).await.expect("register");
+    let new_code = u.code(50);
+    let reset = r.reset_school(&a.school_id, &new_code).await.expect("reset");
+    assert_eq!((reset.registration_code.as_str(), reset.username.as_deref()), (new_code.as_str(), None));
+    assert_eq!(r.school(&a.school_id).await.expect("school"), Some(reset.clone()), "the returned school is the stored one");
+    assert_eq!(r.account(&teacher.username).await.expect("account"), None, "the old account can no longer log in");
+    assert_eq!(r.school_by_code(&a.registration_code).await.expect("by code"), None, "the old code is gone");
+    assert_eq!(r.school_by_code(&new_code).await.expect("by code").map(|s| s.school_id), Some(a.school_id.clone()));
+    // The new code registers once, even the old username (it was freed).
+    r.register(&new_code, &teacher).await.expect("register again");
+    assert!(matches!(r.register(&new_code, &account(&u.username(2), Role::School, None)).await, Err(RegisterError::CodeUsed)));
+    assert!(matches!(r.reset_school(&u.school_id(9), &u.code(51)).await, Err(gradphoto_core::ports::ResetError::UnknownSchool)));
+    // A district account keeps its district.
+    let district = gradphoto_core::Account { district: Some(u.district(1)), ..account(&u.username(3), Role::District, None) };
+    r.create_account(&district).await.expect("district account");
+    assert_eq!(r.account(&district.username).await.expect("account"), Some(district));
+}

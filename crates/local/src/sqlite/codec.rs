@@ -138,6 +138,7 @@ pub fn account(row: &Row<'_>) -> rusqlite::Result<Account> {
         role: Role::parse(&role).ok_or_else(|| bad(2, Unexpected(role.clone())))?,
         school_id: row.get(3)?,
         created_at: time_at(row, 4)?,
+        district: row.get(5)?,
     })
 }
 

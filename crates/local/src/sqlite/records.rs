@@ -36,9 +36,9 @@ fn account_exists(conn: &Connection, username: &str) -> rusqlite::Result<bool> {
 
 fn insert_account(conn: &Connection, a: &Account, school_id: Option<&str>) -> rusqlite::Result<()> {
     conn.prepare_cached(
-        "INSERT INTO accounts (username, password_hash, role, school_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO accounts (username, password_hash, role, school_id, created_at, district) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
-    .execute(params![a.username, a.password_hash, a.role.as_str(), school_id, ts(a.created_at)])?;
+    .execute(params![a.username, a.password_hash, a.role.as_str(), school_id, ts(a.created_at), a.district])?;
     Ok(())
 }
 
@@ -204,6 +204,20 @@ impl Records for SqliteRecords {
         .await
     }
 
+    async fn reset_school(&self, school_id: &str, new_code: &str) -> Result<School, ResetError> {
+        let (school_id, new_code) = (school_id.to_owned(), new_code.to_owned());
+        self.write(move |tx| {
+            let school = get_school(tx, &school_id)?.ok_or(Fail::Rule(ResetError::UnknownSchool))?;
+            if let Some(old) = &school.username {
+                tx.prepare_cached("DELETE FROM accounts WHERE username = ?1 AND role = 'school'")?.execute([old])?;
+                tx.prepare_cached("DELETE FROM login_failures WHERE username = ?1")?.execute([old])?;
+            }
+            tx.prepare_cached("UPDATE schools SET registration_code = ?2, username = NULL WHERE school_id = ?1")?.execute(params![school_id, new_code])?;
+            Ok(School { registration_code: new_code, username: None, ..school })
+        })
+        .await
+    }
+
     async fn create_account(&self, account: &Account) -> Result<(), AccountError> {
         let account = account.clone();
         self.write(move |tx| {
@@ -219,7 +233,7 @@ impl Records for SqliteRecords {
     async fn account(&self, username: &str) -> Result<Option<Account>, BackendError> {
         let username = username.to_owned();
         self.read(move |c| {
-            Ok(c.prepare_cached("SELECT username, password_hash, role, school_id, created_at FROM accounts WHERE username = ?1")?
+            Ok(c.prepare_cached("SELECT username, password_hash, role, school_id, created_at, district FROM accounts WHERE username = ?1")?
                 .query_row([username], codec::account)
                 .optional()?)
         })

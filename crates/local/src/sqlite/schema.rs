@@ -7,7 +7,23 @@
 use rusqlite::Connection;
 
 /// Migration `i` moves the database from `user_version = i` to `i + 1`. Append only.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
+
+/// District (区县) accounts: a role the first table's CHECK did not allow, and the account's
+/// district. SQLite cannot change a CHECK, so the table is rebuilt (nothing references it).
+const V6: &str = "
+CREATE TABLE accounts_v6 (
+    username      TEXT PRIMARY KEY,
+    password_hash TEXT NOT NULL,
+    role          TEXT NOT NULL CHECK (role IN ('school', 'reviewer', 'bureau', 'district')),
+    school_id     TEXT REFERENCES schools (school_id),
+    created_at    INTEGER NOT NULL,
+    district      TEXT
+);
+INSERT INTO accounts_v6 (username, password_hash, role, school_id, created_at) SELECT username, password_hash, role, school_id, created_at FROM accounts;
+DROP TABLE accounts;
+ALTER TABLE accounts_v6 RENAME TO accounts;
+";
 
 /// Contract v2's parents: who uploaded each photo (tickets stored before: a teacher), the
 /// campaign's switch (NULL = on), and each student's parent code, only as a keyed hash.
@@ -230,6 +246,22 @@ mod tests {
         };
         assert_eq!(row("P1"), ("[]".to_owned(), r#"[{"code":"phone_photo","message":"m"}]"#.to_owned()));
         assert_eq!(row("R1").1, "[]");
+    }
+
+    #[test]
+    fn a_fifth_version_database_keeps_its_accounts_and_accepts_districts() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..5] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 5).unwrap();
+        conn.execute_batch("INSERT INTO accounts (username, password_hash, role, created_at) VALUES ('rev1', 'h', 'reviewer', 1);").unwrap();
+        assert!(conn.execute_batch("INSERT INTO accounts (username, password_hash, role, created_at) VALUES ('d1', 'h', 'district', 1);").is_err(), "v5 refuses the role");
+        migrate(&mut conn).unwrap();
+        let role: String = conn.query_row("SELECT role FROM accounts WHERE username = 'rev1'", [], |r| r.get(0)).unwrap();
+        assert_eq!(role, "reviewer");
+        conn.execute_batch("INSERT INTO accounts (username, password_hash, role, created_at, district) VALUES ('d1', 'h', 'district', 1, '东区');").unwrap();
+        assert!(conn.execute_batch("INSERT INTO accounts (username, password_hash, role, created_at) VALUES ('x1', 'h', 'root', 1);").is_err(), "still checked");
     }
 
     #[test]

@@ -281,3 +281,25 @@ pub async fn error_code(r: Response) -> (StatusCode, String) {
     let v: Value = r.json().await.unwrap_or(Value::Null);
     (status, v["error"]["code"].as_str().unwrap_or("<none>").to_owned())
 }
+
+/// Every (method, path) the API routes, read from the routers' source so that a new route
+/// cannot be missed by the test above.
+pub fn routes_of_the_api() -> Vec<(String, String)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../api/src/routes");
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        for line in text.lines().filter(|l| l.contains(".route(\"")) {
+            let path = line.split('"').nth(1).unwrap().to_owned();
+            for method in ["get", "post", "put", "delete"] {
+                if line.contains(&format!(" {method}(")) || line.contains(&format!(".{method}(")) || line.contains(&format!("({method}(")) {
+                    out.push((method.to_uppercase(), path.clone()));
+                }
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    assert!(out.len() >= 30, "found only {} routes in {}: {out:?}", out.len(), dir.display());
+    out
+}

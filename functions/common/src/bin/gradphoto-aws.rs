@@ -82,7 +82,7 @@ async fn run(cli: Cli) -> Result<String, String> {
             Ok(format!("created table {} and bucket {}", settings.table, settings.bucket))
         }
         Command::Export { school, out, max_photo_bytes } => {
-            let zip = gradphoto_api::export::build(&a.records, &a.store, max_photo_bytes, school.as_deref(), None, chrono::Utc::now())
+            let zip = gradphoto_api::export::build(&a.records, &a.store, max_photo_bytes, school.as_deref(), None, None, chrono::Utc::now())
                 .await
                 .map_err(|e| e.to_string())?;
             // Copied, not renamed: the temporary file may be on another file system.
