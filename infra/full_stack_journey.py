@@ -185,4 +185,21 @@ query = urllib.parse.parse_qs(urllib.parse.urlsplit(b["download_url"]).query)
 step("the link names the file as an attachment",
      query.get("response-content-disposition") == [f'attachment; filename="{b["file"]}"'] and "X-Amz-Signature" in query, query)
 
+# A district (区县) account: its own schools only, the chase list, and a school's reset.
+st, b = call("POST", "/api/admin/accounts", {"role": "district", "district": "浦东新区", "username": f"d{suffix}", "password": "abc12345"}, bureau)
+step("bureau creates a district account (admin function)", st == 201 and b.get("district") == "浦东新区", b)
+st, b = call("POST", "/api/sessions", {"username": f"d{suffix}", "password": "abc12345"})
+step("district logs in", st == 200 and b.get("role") == "district", b)
+district = b["token"]
+st, b = call("GET", "/api/admin/progress", token=district)
+step("district sees only its district's schools", st == 200 and b["schools"] and all(x["district"] == "浦东新区" for x in b["schools"]), b)
+st, csv_bytes = call("GET", f"/api/admin/chase.csv?school_id={school['school_id']}", token=district, raw=True)
+step("district downloads the chase list", st == 200 and csv_bytes.startswith(b"\xef\xbb\xbf") and "老师用户名" in csv_bytes.decode("utf-8"), csv_bytes[:200])
+st, b = call("PUT", "/api/admin/campaign", campaign, district)
+step("a district cannot change the campaign", st == 403, b)
+st, b = call("POST", f"/api/admin/schools/{school['school_id']}/reset", {}, district)
+step("district resets the school's account", st == 200 and b.get("registration_code") and b["registration_code"] != code, b)
+st, b = call("GET", "/api/school", token=teacher)
+step("the old account's session ends (school function)", st == 401, b)
+
 print(f"full-stack: {passed} passed, 0 failed")

@@ -38,7 +38,21 @@ pub async fn run_http(function: &'static str, area: Area) -> Result<(), Error> {
 /// The router one HTTP function serves: its area of the API with the shared layers, and the
 /// caller's source IP (API Gateway's request context) as `ClientAddr` for the login limits.
 pub fn http_app(area: Area, state: AppState) -> axum::Router {
-    gradphoto_api::finish(gradphoto_api::area_router(area), state).layer(axum::middleware::map_request(with_client_addr))
+    gradphoto_api::finish(gradphoto_api::area_router(area), state)
+        .layer(axum::middleware::map_request(with_client_addr))
+        .layer(axum::middleware::map_response(csv_as_binary))
+}
+
+/// lambda_http sends `text/*` bodies to API Gateway as text decoded by encoding_rs, which drops
+/// a UTF-8 BOM — and Excel needs the BOM to read Chinese. A CSV download is therefore sent as
+/// bytes (base64 to API Gateway, which hands the browser the exact bytes); it stays an
+/// attachment named `….csv`, which is how the pages and Excel open it.
+async fn csv_as_binary(mut res: axum::response::Response) -> axum::response::Response {
+    let is_csv = res.headers().get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/csv"));
+    if is_csv {
+        res.headers_mut().insert(axum::http::header::CONTENT_TYPE, axum::http::HeaderValue::from_static("application/octet-stream"));
+    }
+    res
 }
 
 async fn with_client_addr<B>(mut req: axum::http::Request<B>) -> axum::http::Request<B> {

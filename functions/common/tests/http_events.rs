@@ -152,6 +152,19 @@ async fn every_http_fixture_runs_through_its_function_in_one_journey() {
     let (st, _) = invoke(&state, Area::Admin, "http-admin-progress.json", Some(&teacher)).await;
     assert_eq!(st, 403, "a teacher is not the bureau");
 
+    // CSV downloads keep their UTF-8 BOM through lambda_http (Excel needs it to read Chinese).
+    let csv_event = fixture("http-students.json").replace("\"rawPath\": \"/api/students\"", "\"rawPath\": \"/api/students.csv\"").replace("REPLACE_WITH_A_TOKEN_FROM_POST_/api/sessions", &teacher);
+    let request = lambda_http::request::from_str(&csv_event).unwrap();
+    let response = http_app(Area::School, state.clone()).oneshot(request).await.unwrap().into_response().await;
+    let declared: Option<usize> = response.headers().get("content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
+    let bytes: Vec<u8> = match response.body() {
+        Body::Text(t) => t.as_bytes().to_vec(),
+        Body::Binary(b) => b.clone(),
+        _ => Vec::new(),
+    };
+    assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "BOM kept: {:?}", String::from_utf8_lossy(&bytes[..bytes.len().min(40)]));
+    assert!(declared.is_none_or(|n| n == bytes.len()), "content-length {declared:?} matches the body's {} bytes", bytes.len());
+
     // registration function: parents' login limits count API Gateway's source IP per client.
     for _ in 0..5 {
         let (st, body) = invoke(&state, Area::Public, "http-parent-sessions.json", None).await;
