@@ -2,7 +2,7 @@
 import { api, session } from "./api.js";
 import { h } from "./ui.js";
 
-const PAGES = { school: "school.html", reviewer: "review.html", bureau: "bureau.html" };
+const PAGES = { school: "school.html", reviewer: "review.html", bureau: "bureau.html", district: "bureau.html" };
 
 /**
  * `roles`: the roles this page serves; another role's account is sent to its own page.

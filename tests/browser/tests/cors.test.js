@@ -20,7 +20,7 @@ if (PAGES_PORTS.length === 0) {
   throw new Error("GRADPHOTO_PAGES_PORTS is not set: run the tests with tests/browser/run.sh, which picks them and allows their origins on the server");
 }
 let PAGES;
-const TYPES = { ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8", ".png": "image/png", ".svg": "image/svg+xml", ".jpg": "image/jpeg", ".ico": "image/x-icon" };
+const TYPES = { ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8", ".png": "image/png", ".svg": "image/svg+xml", ".jpg": "image/jpeg", ".ico": "image/x-icon", ".mjs": "text/javascript; charset=utf-8" };
 
 let pagesServer;
 // An API or store request reaching the pages' origin means a call missed API_BASE.

@@ -4,7 +4,7 @@
 // whose text follows the browser's language instead of the page's Chinese.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { BASE, launch, newPage, fixture, fixtureBytes, corpusBytes, bureauToken, makeSchool, registerSchool, uploadFromNode, login, unlabelledControls } from "../lib/harness.js";
+import { BASE, launch, newPage, fixture, fixtureBytes, corpusBytes, bureauToken, makeSchool, registerSchool, uploadFromNode, login, call, unlabelledControls } from "../lib/harness.js";
 
 let browser;
 let school;
@@ -21,7 +21,10 @@ before(async () => {
   await uploadFromNode(teacher.token, school.students[0].student_id, fixtureBytes("good.jpg"));
   // And one the check rejects for a judgement (a blue background): its row offers an appeal.
   await uploadFromNode(teacher.token, school.students[1].student_id, corpusBytes("astronaut_blue_background"));
-  tokens = { school: teacher.token, reviewer: await login("reviewer1", "review123"), bureau };
+  // A district account for the school's district (区县: the same page, its own schools only).
+  const district = { username: `qx_${school.school_id.toLowerCase()}`, password: "quxian2026" };
+  await call("/api/admin/accounts", { method: "POST", token: bureau, json: { role: "district", district: school.district, ...district } });
+  tokens = { school: teacher.token, reviewer: await login("reviewer1", "review123"), bureau, district: await login(district.username, district.password) };
 });
 
 after(async () => {
@@ -62,6 +65,15 @@ const SCREENS = [
   ["review one by one", () => `/review.html?view=single&school_id=${encodeURIComponent(school.school_id)}`, "reviewer", "#review-student-id"],
   ["bureau login", "/bureau.html", null, "input[autocomplete=username]"],
   ["bureau", "/bureau.html", "bureau", "#progress-table"],
+  ["district", "/bureau.html", "district", "#progress-table"],
+  ["district: a school's students", "/bureau.html", "district", "#progress-table", null, async (p) => {
+    await p.locator(`#progress-table tr[data-school-id="${school.school_id}"] .school-link`).click();
+    await p.locator("#drill-table tbody tr").first().waitFor();
+  }],
+  ["district: reset dialog", "/bureau.html", "district", "#progress-table", null, async (p) => {
+    await p.locator(`#progress-table tr[data-school-id="${school.school_id}"] button.reset`).click();
+    await p.locator("#reset-dialog[open]").waitFor();
+  }],
 ];
 
 /** Horizontal overflow of the page itself, and elements poking out outside scroll containers. */
