@@ -142,12 +142,20 @@ impl ReviewPolicyDraft {
 /// own Chinese message instead of a generic "bad body".
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CampaignDraft {
-    pub name: String,
-    pub starts_on: NaiveDate,
-    pub ends_on: NaiveDate,
-    pub daily_open: String,
-    pub daily_close: String,
-    pub timezone: String,
+    // Every field may be left out of a PUT: it keeps its stored value (contract v2), so a page
+    // that knows only some settings cannot reset the others. A first campaign needs them all.
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub starts_on: Option<NaiveDate>,
+    #[serde(default)]
+    pub ends_on: Option<NaiveDate>,
+    #[serde(default)]
+    pub daily_open: Option<String>,
+    #[serde(default)]
+    pub daily_close: Option<String>,
+    #[serde(default)]
+    pub timezone: Option<String>,
     /// Contract v2; left out, the stored campaign's policy is kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub review_policy: Option<ReviewPolicyDraft>,
@@ -166,30 +174,37 @@ impl CampaignDraft {
     /// value, so an older page cannot reset a newer setting.
     pub fn parse_over(self, previous: Option<&Campaign>) -> Result<Campaign, CampaignError> {
         let fail = |m: String| Err(CampaignError(m));
-        if self.name.trim().is_empty() || self.name.chars().count() > 100 {
+        let missing = |what: &str| CampaignError(format!("请填写{what}"));
+        let name = self.name.or_else(|| previous.map(|c| c.name.clone())).ok_or_else(|| missing("活动名称"))?;
+        let starts_on = self.starts_on.or(previous.map(|c| c.starts_on)).ok_or_else(|| missing("开始日期"))?;
+        let ends_on = self.ends_on.or(previous.map(|c| c.ends_on)).ok_or_else(|| missing("结束日期"))?;
+        let daily_open = self.daily_open.or_else(|| previous.map(|c| c.daily_open.to_string())).ok_or_else(|| missing("每日开放时间"))?;
+        let daily_close = self.daily_close.or_else(|| previous.map(|c| c.daily_close.to_string())).ok_or_else(|| missing("每日关闭时间"))?;
+        let timezone_name = self.timezone.or_else(|| previous.map(|c| c.timezone.name().to_owned())).ok_or_else(|| missing("时区"))?;
+        if name.trim().is_empty() || name.chars().count() > 100 {
             return fail("活动名称不能为空，且不超过 100 字".into());
         }
-        if self.ends_on < self.starts_on {
+        if ends_on < starts_on {
             return fail("结束日期不能早于开始日期".into());
         }
         // The window arithmetic adds days to these dates; a year near chrono's limits would make
         // every window check fail, and no real campaign is outside this century.
-        for date in [self.starts_on, self.ends_on] {
+        for date in [starts_on, ends_on] {
             if !(2000..=2100).contains(&date.year()) {
                 return fail(format!("日期“{date}”不在 2000–2100 年之间"));
             }
         }
-        let Some(open) = DailyTime::parse(&self.daily_open) else {
-            return fail(format!("每日开放时间应为 HH:MM，当前为“{}”", self.daily_open));
+        let Some(open) = DailyTime::parse(&daily_open) else {
+            return fail(format!("每日开放时间应为 HH:MM，当前为“{daily_open}”"));
         };
-        let Some(close) = DailyTime::parse(&self.daily_close) else {
-            return fail(format!("每日关闭时间应为 HH:MM，当前为“{}”", self.daily_close));
+        let Some(close) = DailyTime::parse(&daily_close) else {
+            return fail(format!("每日关闭时间应为 HH:MM，当前为“{daily_close}”"));
         };
         if close <= open {
             return fail("每日关闭时间应晚于开放时间".into());
         }
-        let Ok(timezone) = self.timezone.parse::<Tz>() else {
-            return fail(format!("未知时区“{}”", self.timezone));
+        let Ok(timezone) = timezone_name.parse::<Tz>() else {
+            return fail(format!("未知时区“{timezone_name}”"));
         };
         let kept = previous.map(|c| c.review_policy).unwrap_or_default();
         let review_policy = match self.review_policy {
@@ -197,7 +212,7 @@ impl CampaignDraft {
             None => kept,
         };
         let parents_enabled = self.parents_enabled.or(previous.map(|c| c.parents_enabled)).unwrap_or(true);
-        Ok(Campaign { name: self.name, starts_on: self.starts_on, ends_on: self.ends_on, daily_open: open, daily_close: close, timezone, review_policy, parents_enabled })
+        Ok(Campaign { name, starts_on, ends_on, daily_open: open, daily_close: close, timezone, review_policy, parents_enabled })
     }
 }
 
@@ -205,12 +220,12 @@ impl CampaignDraft {
 #[cfg(test)]
 pub(crate) fn example_draft() -> CampaignDraft {
     CampaignDraft {
-        name: "2026届毕业照片采集".into(),
-        starts_on: NaiveDate::from_ymd_opt(2026, 6, 8).unwrap(),
-        ends_on: NaiveDate::from_ymd_opt(2026, 10, 12).unwrap(),
-        daily_open: "06:00".into(),
-        daily_close: "24:00".into(),
-        timezone: "Asia/Shanghai".into(),
+        name: Some("2026届毕业照片采集".into()),
+        starts_on: NaiveDate::from_ymd_opt(2026, 6, 8),
+        ends_on: NaiveDate::from_ymd_opt(2026, 10, 12),
+        daily_open: Some("06:00".into()),
+        daily_close: Some("24:00".into()),
+        timezone: Some("Asia/Shanghai".into()),
         review_policy: None,
         parents_enabled: None,
     }
@@ -238,12 +253,12 @@ mod tests {
     fn each_mistake_has_its_own_message() {
         assert!(draft().parse().is_ok());
         let cases = [
-            (CampaignDraft { name: " ".into(), ..draft() }, "活动名称"),
-            (CampaignDraft { daily_open: "6:00".into(), ..draft() }, "每日开放时间应为 HH:MM，当前为“6:00”"),
-            (CampaignDraft { daily_close: "25:00".into(), ..draft() }, "每日关闭时间"),
-            (CampaignDraft { daily_open: "20:00".into(), daily_close: "08:00".into(), ..draft() }, "应晚于开放时间"),
-            (CampaignDraft { timezone: "Mars/Olympus".into(), ..draft() }, "未知时区“Mars/Olympus”"),
-            (CampaignDraft { ends_on: NaiveDate::from_ymd_opt(9999, 1, 1).unwrap(), ..draft() }, "2000–2100"),
+            (CampaignDraft { name: Some(" ".into()), ..draft() }, "活动名称"),
+            (CampaignDraft { daily_open: Some("6:00".into()), ..draft() }, "每日开放时间应为 HH:MM，当前为“6:00”"),
+            (CampaignDraft { daily_close: Some("25:00".into()), ..draft() }, "每日关闭时间"),
+            (CampaignDraft { daily_open: Some("20:00".into()), daily_close: Some("08:00".into()), ..draft() }, "应晚于开放时间"),
+            (CampaignDraft { timezone: Some("Mars/Olympus".into()), ..draft() }, "未知时区“Mars/Olympus”"),
+            (CampaignDraft { ends_on: NaiveDate::from_ymd_opt(9999, 1, 1), ..draft() }, "2000–2100"),
         ];
         for (d, want) in cases {
             let e = d.clone().parse().expect_err(&format!("{d:?}"));
@@ -252,11 +267,23 @@ mod tests {
     }
 
     #[test]
+    fn a_put_keeps_every_field_it_leaves_out_and_a_first_campaign_needs_them_all() {
+        let first = draft().parse().unwrap();
+        let only_policy = CampaignDraft { name: None, starts_on: None, ends_on: None, daily_open: None, daily_close: None, timezone: None, review_policy: None, parents_enabled: Some(false) };
+        let next = only_policy.clone().parse_over(Some(&first)).unwrap();
+        assert_eq!(next, Campaign { parents_enabled: false, ..first.clone() });
+        let e = only_policy.parse().unwrap_err();
+        assert!(e.0.contains("请填写活动名称"), "{e}");
+        let moved = CampaignDraft { ends_on: NaiveDate::from_ymd_opt(2026, 6, 1), name: None, ..draft() }.parse_over(Some(&first)).unwrap_err();
+        assert!(moved.0.contains("结束日期不能早于开始日期"), "a kept field is validated with the new ones: {moved}");
+    }
+
+    #[test]
     fn a_put_without_the_policy_keeps_the_stored_one_and_a_bad_policy_is_refused() {
         let clean = ReviewPolicyDraft { auto_approve: Some("clean".into()), sample_percent: Some(5.0) };
         let first = CampaignDraft { review_policy: Some(clean), ..draft() }.parse().unwrap();
         assert_eq!(first.review_policy, ReviewPolicy { auto_approve: AutoApprove::Clean, sample_percent: 5 });
-        let renamed = CampaignDraft { name: "改名".into(), ..draft() }.parse_over(Some(&first)).unwrap();
+        let renamed = CampaignDraft { name: Some("改名".into()), ..draft() }.parse_over(Some(&first)).unwrap();
         assert_eq!(renamed.review_policy, first.review_policy, "an older page's PUT keeps the policy");
         let only_sample = ReviewPolicyDraft { sample_percent: Some(20.0), ..Default::default() };
         let sampled = CampaignDraft { review_policy: Some(only_sample), ..draft() }.parse_over(Some(&first)).unwrap();
@@ -273,7 +300,7 @@ mod tests {
         assert!(old.parents_enabled, "parents may upload unless the bureau says otherwise");
         let off = CampaignDraft { parents_enabled: Some(false), ..draft() }.parse_over(Some(&first)).unwrap();
         assert!(!off.parents_enabled);
-        assert!(!CampaignDraft { name: "又改名".into(), ..draft() }.parse_over(Some(&off)).unwrap().parents_enabled, "kept when left out");
+        assert!(!CampaignDraft { name: Some("又改名".into()), ..draft() }.parse_over(Some(&off)).unwrap().parents_enabled, "kept when left out");
     }
 
     #[test]

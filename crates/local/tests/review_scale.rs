@@ -208,6 +208,11 @@ async fn the_review_policy_survives_an_older_page_and_approves_clean_photos() {
     assert_eq!(v["review_policy"]["auto_approve"], "clean");
     let got: Value = app.get(&bureau, "/api/admin/campaign").await.json().await.unwrap();
     assert_eq!(got["review_policy"]["auto_approve"], "clean");
+    // A page that knows only the policy sends only the policy: everything else is kept.
+    let (status, v) = put_campaign(&app, &bureau, json!({"review_policy": {"sample_percent": 3}})).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!((v["name"].as_str(), v["ends_on"].clone(), v["review_policy"]["auto_approve"].as_str(), v["review_policy"]["sample_percent"].as_u64()), (Some("测试活动"), got["ends_on"].clone(), Some("clean"), Some(3)));
+    assert_eq!(put_campaign(&app, &bureau, json!({"review_policy": {"sample_percent": 0}})).await.0, StatusCode::OK);
     for bad in [json!({"auto_approve": "everything"}), json!({"sample_percent": 101}), json!({"sample_percent": 2.5})] {
         let mut b = campaign_body(30);
         b["review_policy"] = bad.clone();
