@@ -98,7 +98,12 @@ pub fn session_from(parts: &Parts, state: &AppState) -> ApiResult<Claims> {
 /// 403 `window_closed` with the message that says when the window opens again.
 pub async fn ensure_window_open(state: &AppState) -> ApiResult<()> {
     let campaign = state.records.campaign().await?;
-    let w = window::evaluate(campaign.as_ref(), state.clock.now());
+    window_open_in(state, campaign.as_ref())
+}
+
+/// The same, for a campaign the caller has already read.
+pub fn window_open_in(state: &AppState, campaign: Option<&gradphoto_core::Campaign>) -> ApiResult<()> {
+    let w = window::evaluate(campaign, state.clock.now());
     if w.open { Ok(()) } else { Err(ApiError::new(StatusCode::FORBIDDEN, "window_closed", w.message)) }
 }
 
@@ -106,6 +111,8 @@ pub async fn ensure_window_open(state: &AppState) -> ApiResult<()> {
 pub struct SchoolSession {
     pub username: String,
     pub school_id: String,
+    /// The school as read to check the session is its current account.
+    pub school: gradphoto_core::School,
 }
 
 impl FromRequestParts<AppState> for SchoolSession {
@@ -117,11 +124,10 @@ impl FromRequestParts<AppState> for SchoolSession {
         };
         ensure_window_open(state).await?;
         // A district may reset a lost account: the old account's sessions end with it.
-        let current = state.records.school(&school_id).await?.and_then(|s| s.username);
-        if current.as_deref() != Some(claims.sub.as_str()) {
-            return Err(ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "本校账号已由区县重置，请使用区县新发放的注册码重新注册"));
+        match state.records.school(&school_id).await? {
+            Some(school) if school.username.as_deref() == Some(claims.sub.as_str()) => Ok(SchoolSession { username: claims.sub, school_id, school }),
+            _ => Err(ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "本校账号已由区县重置，请使用区县新发放的注册码重新注册")),
         }
-        Ok(SchoolSession { username: claims.sub, school_id })
     }
 }
 
@@ -181,10 +187,7 @@ impl FromRequestParts<AppState> for ParentSession {
         };
         let student_id = StudentId::parse(student_id).map_err(|_| ApiError::unauthenticated())?;
         let campaign = ensure_parents_enabled(state).await?;
-        let w = window::evaluate(campaign.as_ref(), state.clock.now());
-        if !w.open {
-            return Err(ApiError::new(StatusCode::FORBIDDEN, "window_closed", w.message));
-        }
+        window_open_in(state, campaign.as_ref())?;
         match state.records.parent_code(&student_id).await? {
             Some(code) if code.version == cv => Ok(ParentSession { actor: claims.sub, student_id }),
             _ => Err(ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "学校已重新发放上传码，请使用新的上传码重新登录")),

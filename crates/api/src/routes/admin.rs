@@ -332,13 +332,11 @@ async fn chase_csv(State(state): State<AppState>, session: AdminSession, Query(q
         .filter(|s| district.as_deref().is_none_or(|d| s.district == d) && school_id.as_deref().is_none_or(|id| s.school_id == id))
         .collect();
     let mut rows = Vec::new();
+    // One roster read per school: a status filter reads the same roster on either backend.
+    let chased = |s: &gradphoto_core::Student| matches!(s.status, gradphoto_core::Status::NotUploaded | gradphoto_core::Status::Rejected);
     for school in &schools {
-        for status in [gradphoto_core::Status::NotUploaded, gradphoto_core::Status::Rejected] {
-            let filter = StudentFilter { status: Some(status), ..Default::default() };
-            for student in state.records.students(&school.school_id, &filter).await? {
-                rows.push((school, student));
-            }
-        }
+        let students = state.records.students(&school.school_id, &StudentFilter::default()).await?;
+        rows.extend(students.into_iter().filter(chased).map(|s| (school, s)));
     }
     rows.sort_by(|a, b| (&a.0.district, &a.0.name, &a.1.class, &a.1.student_id).cmp(&(&b.0.district, &b.0.name, &b.1.class, &b.1.student_id)));
     let body = csv_io::chase_csv(&rows)?;

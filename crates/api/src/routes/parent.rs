@@ -13,7 +13,7 @@
 //! (`gradphoto_service::limiter_key`) are keyed hashes starting `parent|`, which no username may
 //! contain, so they never collide with school accounts' counters and name nobody in clear.
 
-use crate::auth::{Client, ParentSession, ensure_parents_enabled, ensure_window_open, issue_parent_token};
+use crate::auth::{Client, ParentSession, ensure_parents_enabled, issue_parent_token, window_open_in};
 use crate::error::{ApiError, ApiResult, appeal_error};
 use crate::extract::Json;
 use crate::routes::school::{Refused, grant_upload};
@@ -59,8 +59,8 @@ fn bad_credentials() -> ApiError {
 }
 
 async fn login(State(state): State<AppState>, Client(client): Client, Json(body): Json<LoginBody>) -> ApiResult<axum::Json<Value>> {
-    ensure_parents_enabled(&state).await?;
-    ensure_window_open(&state).await?;
+    let campaign = ensure_parents_enabled(&state).await?;
+    window_open_in(&state, campaign.as_ref())?;
     let now = state.clock.now();
     let since = now - Duration::from_std(state.config.login_cooloff).unwrap_or(Duration::minutes(15));
     let minutes = state.config.login_cooloff.as_secs().div_ceil(60);
