@@ -4,7 +4,7 @@
 //   status in plain Chinese, the photo, the rules and sample, upload or appeal) · #crop (裁剪助手)
 // Only plain DOM, fetch and XMLHttpRequest: nothing an in-app browser may lack.
 import { api, session, setHooks, ApiError } from "./api.js";
-import { h, replace, initChrome, say, statusChip, formatTime, filePicker, STATUS } from "./ui.js";
+import { h, replace, initChrome, say, statusChip, formatTime, filePicker, STATUS, samplePhoto } from "./ui.js";
 import { PHOTO_RULES } from "./text.js";
 import { checkPhotoFile, PHOTO } from "./filecheck.js";
 import { put, UploadError } from "./upload.js";
@@ -275,12 +275,7 @@ function rulesBlock() {
   return h(
     "div",
     { class: "rules parent-rules" },
-    h(
-      "figure",
-      { class: "sample" },
-      h("img", { src: "img/sample.jpg", width: 272, height: 354, alt: "示范照片：白色背景、正面免冠、头部居中的标准证件照" }),
-      h("figcaption", {}, "示范照片：272×354 像素，300 DPI，白色背景，JPEG 格式")
-    ),
+    samplePhoto(),
     h(
       "div",
       {},

@@ -2,7 +2,7 @@
 //   #login → #terms (使用须知) → #register → #info (学校信息) → #students (学生信息列表)
 //   #rules (上传须知), #batch (批量上传), #crop (裁剪助手)
 import { api, session, setHooks } from "./api.js";
-import { h, replace, initChrome, say, fieldError, statusChip, STATUS_ORDER, STAGE } from "./ui.js";
+import { h, replace, initChrome, say, fieldError, statusChip, STATUS_ORDER, STAGE, samplePhoto } from "./ui.js";
 import { PHOTO_RULES, PASSWORD_RULE, USERNAME_RULE } from "./text.js";
 import { studentsView } from "./students.js";
 import { batchView } from "./batch.js";
@@ -285,12 +285,7 @@ async function rulesView() {
     h(
       "section",
       { class: "card rules" },
-      h(
-        "figure",
-        { class: "sample" },
-        h("img", { src: "img/sample.jpg", width: 272, height: 354, alt: "示范照片：白色背景、正面免冠、头部居中的标准证件照" }),
-        h("figcaption", {}, "示范照片：272×354 像素，300 DPI，白色背景，JPEG 格式")
-      ),
+      samplePhoto(),
       h(
         "div",
         {},

@@ -3,6 +3,16 @@
 // `h()` turns every string child into a Text node and never touches innerHTML.
 import { getWindow, setHooks, HELPDESK, BUSY_MESSAGE } from "./api.js";
 
+/** The seed's sample photo with its caption (the teacher's and the parent's rules). */
+export function samplePhoto() {
+  return h(
+    "figure",
+    { class: "sample" },
+    h("img", { src: "img/sample.jpg", width: 272, height: 354, alt: "示范照片：白色背景、正面免冠、头部居中的标准证件照" }),
+    h("figcaption", {}, "示范照片：272×354 像素，300 DPI，白色背景，JPEG 格式")
+  );
+}
+
 export function h(tag, props = {}, ...children) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(props || {})) {
