@@ -9,6 +9,7 @@ pub mod extract;
 pub mod load_shed;
 pub mod routes;
 pub mod state;
+pub mod stats_view;
 pub mod view;
 
 pub use error::{ApiError, ApiResult};

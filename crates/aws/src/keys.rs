@@ -13,6 +13,13 @@
 //! | parent code     | `STUDENT#{id}`          | `PARENT_CODE`              |                                         |                                                   |
 //! | audit event     | `STUDENT#{id}`          | `AUDIT#{at}#{version}`      |                                         |                                                   |
 //! | hash band       | `PHASH#{band}#{value}`  | `STUDENT#{id}`             |                                         |                                                   |
+//! | stats totals    | `STATS#{shard}`         | `{district}#TOTAL`         |                                         |                                                   |
+//! | stats day       | `STATS#{shard}`         | `{district}#DAY#{date}`    |                                         |                                                   |
+//!
+//! The statistics are sharded by student (`stats_shard`): every transition adds to its
+//! district's items in one of `STATS_SHARDS` partitions, so a busy district's transactions
+//! rarely touch the same item at once, and a dashboard reads `STATS_SHARDS` queries whatever
+//! the campaign's size.
 //!
 //! gsi2 is written only for the statuses something queries: `uploaded` (the recovery sweep,
 //! oldest first: sk `{uploaded_at}#{id}`), `pending_review` (the review queue, oldest first: sk
@@ -113,6 +120,36 @@ pub fn counter(status: Status) -> String {
     format!("c_{}", status.as_str())
 }
 
+/// Partitions of the statistics. More shards, fewer transaction conflicts between a district's
+/// concurrent transitions; each costs one more query per dashboard view.
+pub const STATS_SHARDS: u32 = 8;
+pub const STATS_TOTAL: &str = "TOTAL";
+const STATS_DAY: &str = "#DAY#";
+
+/// The shard of a student's statistics: FNV-1a of the id, so it is stable across processes.
+pub fn stats_shard(student_id: &StudentId) -> u32 {
+    let h = student_id.as_str().bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    (h % u64::from(STATS_SHARDS)) as u32
+}
+pub fn stats_pk(shard: u32) -> String {
+    format!("STATS#{shard}")
+}
+/// Where a counter lives: the district's totals, or its day's item for a day's figure.
+pub fn stats_sk(district: &str, day: Option<chrono::NaiveDate>) -> String {
+    match day {
+        None => format!("{district}#{STATS_TOTAL}"),
+        Some(d) => format!("{district}{STATS_DAY}{}", d.format("%Y-%m-%d")),
+    }
+}
+/// The district a statistics item counts for.
+pub fn stats_district(sk: &str) -> Option<&str> {
+    sk.strip_suffix(&format!("#{STATS_TOTAL}")).or_else(|| sk.rsplit_once(STATS_DAY).map(|(d, _)| d))
+}
+/// The sort-key prefix of one district's statistics items.
+pub fn stats_prefix(district: &str) -> String {
+    format!("{district}#")
+}
+
 /// Perceptual-hash bands. Two 64-bit hashes within 4 bits of each other agree exactly on at
 /// least one of 5 disjoint bands (pigeonhole), so looking up the 5 band items of a hash finds
 /// every neighbour within `BANDS - 1` bits without a scan. Bands of 13 bits keep each band
@@ -148,6 +185,21 @@ mod tests {
         assert_eq!(sa, "2025-06-01T08:00:00.000000Z");
         assert_eq!(sa.len(), sb.len());
         assert!(sa < sb && sb < sc);
+    }
+
+    #[test]
+    fn stats_items_name_their_district_and_spread_over_every_shard() {
+        let d = chrono::NaiveDate::from_ymd_opt(2026, 6, 10).unwrap();
+        for district in ["东城区", "A#B"] {
+            assert_eq!(stats_district(&stats_sk(district, None)), Some(district));
+            assert_eq!(stats_district(&stats_sk(district, Some(d))), Some(district));
+            assert!(stats_sk(district, Some(d)).starts_with(&stats_prefix(district)));
+        }
+        let mut seen = [0u32; STATS_SHARDS as usize];
+        for i in 0..8000 {
+            seen[stats_shard(&StudentId::parse(&format!("J{i:07}")).unwrap()) as usize] += 1;
+        }
+        assert!(seen.iter().all(|&n| (800..1200).contains(&n)), "{seen:?}");
     }
 
     #[test]

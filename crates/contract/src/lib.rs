@@ -67,6 +67,7 @@ macro_rules! contract_tests {
             reviewers_paging_at_once_get_disjoint_pages,
             two_reviewers_deciding_one_page_at_once_decide_each_photo_once,
             parent_codes_replace_the_old_one_and_move_its_version,
+            stats_equal_the_records_and_a_replay_of_the_audit_trail,
             a_parent_and_a_teacher_uploading_at_once_have_one_winner,
             store_read_limit_and_not_found,
             store_delete_is_idempotent,

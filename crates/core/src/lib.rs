@@ -11,6 +11,7 @@ pub mod photo;
 pub mod ports;
 pub mod purge;
 pub mod review_reasons;
+pub mod stats;
 pub mod upload;
 pub mod window;
 

@@ -59,6 +59,11 @@ impl Transition {
         self.before.version
     }
 
+    /// What the transition adds to its district's statistics, written in the same transaction.
+    pub fn stats_delta(&self) -> crate::stats::StatsDelta {
+        crate::stats::StatsDelta::of(&self.event)
+    }
+
     /// How the school's status counters move: one student out of `from`, into `to`.
     pub fn counter_move(&self) -> Option<(Status, Status)> {
         (self.before.status != self.after.status).then_some((self.before.status, self.after.status))

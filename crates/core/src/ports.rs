@@ -273,6 +273,9 @@ pub trait Records: Send + Sync + 'static {
     /// on (the `version` given is ignored); returns the stored records.
     async fn issue_parent_codes(&self, codes: &[ParentCode]) -> Result<Vec<ParentCode>, BackendError>;
     async fn parent_code(&self, student_id: &StudentId) -> Result<Option<ParentCode>, BackendError>;
+    /// Each district's statistics (one district, if asked), kept by counters every transition
+    /// and roster import moves in its own transaction (`stats`). Survives a purge.
+    async fn stats(&self, district: Option<&str>) -> Result<BTreeMap<String, crate::stats::Stats>, BackendError>;
     /// Approved students, of one school or all, ordered by school then student id.
     async fn approved(&self, school_id: Option<&str>) -> Result<Vec<Student>, BackendError>;
     async fn audit_trail(&self, student_id: &StudentId) -> Result<Vec<AuditEvent>, BackendError>;

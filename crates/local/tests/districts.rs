@@ -75,10 +75,21 @@ async fn a_district_works_on_its_own_schools_only() {
     let mut manifest = String::new();
     zip.by_name("manifest.csv").unwrap().read_to_string(&mut manifest).unwrap();
     assert!(!manifest.contains(&west.school_id));
+    let v: Value = app.get(&d, "/api/admin/stats").await.json().await.unwrap();
+    assert_eq!((v["students"].as_i64(), v["counts"]["pending_review"].as_i64(), v["counts"]["not_uploaded"].as_i64()), (Some(3), Some(1), Some(2)), "{v}");
+    let districts: Vec<&str> = v["by_district"].as_array().unwrap().iter().map(|d| d["district"].as_str().unwrap()).collect();
+    assert_eq!(districts, ["东区"], "a district sees its own figures only: {v}");
+    assert_eq!(v["per_day"][0]["uploads"].as_i64(), Some(1), "{v}");
+    let v: Value = app.get(&bureau, "/api/admin/stats").await.json().await.unwrap();
+    let districts: Vec<(&str, i64)> = v["by_district"].as_array().unwrap().iter().map(|d| (d["district"].as_str().unwrap(), d["students"].as_i64().unwrap())).collect();
+    assert_eq!((v["students"].as_i64(), districts), (Some(5), vec![("东区", 3), ("西区", 2)]), "the bureau sees every district");
+    let v: Value = app.get(&bureau, "/api/admin/stats?district=西区").await.json().await.unwrap();
+    assert_eq!((v["students"].as_i64(), v["by_district"].as_array().map(Vec::len)), (Some(2), Some(1)), "the bureau narrows: {v}");
 
     // Another district's school on every route that takes one, and every bureau-only route.
     let district_routes = [
         ("GET", "/api/admin/progress"),
+        ("GET", "/api/admin/stats"),
         ("GET", "/api/admin/schools"),
         ("GET", "/api/admin/students"),
         ("GET", "/api/admin/chase.csv"),

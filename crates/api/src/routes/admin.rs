@@ -33,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/admin/students", post(import_students).get(list_students))
         .route("/api/admin/chase.csv", get(chase_csv))
         .route("/api/admin/progress", get(progress))
+        .route("/api/admin/stats", get(stats))
         .route("/api/admin/export", get(export))
         .route("/api/admin/exports", post(create_export))
 }
@@ -142,6 +143,22 @@ async fn progress(State(state): State<AppState>, session: AdminSession) -> ApiRe
         })
         .collect();
     Ok(axum::Json(json!({"schools": schools})))
+}
+
+#[derive(Deserialize)]
+struct StatsQuery {
+    district: Option<String>,
+}
+
+/// The campaign at a glance: the counters the store keeps (never a count over the students).
+/// A district account sees its own district, listed even before its roster is imported.
+async fn stats(State(state): State<AppState>, session: AdminSession, Query(q): Query<StatsQuery>) -> ApiResult<axum::Json<crate::stats_view::StatsView>> {
+    let district = session.scope.narrow(q.district.as_deref())?;
+    let (mut by, campaign) = tokio::try_join!(state.records.stats(district.as_deref()), state.records.campaign())?;
+    if let Some(d) = district {
+        by.entry(d).or_default();
+    }
+    Ok(axum::Json(crate::stats_view::stats_view(&by, campaign.as_ref(), state.clock.now())))
 }
 
 #[derive(Deserialize)]

@@ -58,7 +58,7 @@ pub(super) enum TxOp {
 }
 
 impl TxOp {
-    fn add_to(&self, tx: &mut tx::Tx) -> Result<usize, BackendError> {
+    pub(super) fn add_to(&self, tx: &mut tx::Tx) -> Result<usize, BackendError> {
         match self {
             TxOp::Put { item, cond, .. } => tx.put(item.clone(), cond.clone()),
             TxOp::Update { key, expr, cond } => tx.update(key.clone(), expr, cond.clone()),
@@ -82,37 +82,40 @@ pub(super) fn not_exists() -> Cond {
     Cond::new("attribute_not_exists(#pk)").name("#pk", PK)
 }
 
-/// Splits ops into transactions of at most `MAX_TX_ITEMS`, where each group's counter updates
-/// (one per school, aggregated) ride in the same transaction as the students they count.
-/// Returns each chunk with how many of its ops are student ops (the rest are counters).
-pub(super) fn chunk_with_counters(ops: Vec<(String, TxOp)>, counter: impl Fn(&str, i64) -> TxOp, delta: i64) -> Vec<(Vec<TxOp>, usize)> {
+/// Splits ops into transactions of at most `MAX_TX_ITEMS`, where the counter updates of each
+/// group (one per counted key — a school, a district — aggregated) ride in the same transaction
+/// as the students they count. Returns each chunk with how many of its ops are student ops
+/// (the rest are counters).
+pub(super) fn chunk_with_counters<K: Ord + Clone>(ops: Vec<(Vec<K>, TxOp)>, counter: impl Fn(&K, i64) -> TxOp, delta: i64) -> Vec<(Vec<TxOp>, usize)> {
     let mut chunks = Vec::new();
     let mut cur: Vec<TxOp> = Vec::new();
-    let mut schools: BTreeMap<String, i64> = BTreeMap::new();
-    let flush = |cur: &mut Vec<TxOp>, schools: &mut BTreeMap<String, i64>, chunks: &mut Vec<(Vec<TxOp>, usize)>| {
+    let mut counted: BTreeMap<K, i64> = BTreeMap::new();
+    let flush = |cur: &mut Vec<TxOp>, counted: &mut BTreeMap<K, i64>, chunks: &mut Vec<(Vec<TxOp>, usize)>| {
         let mut c = std::mem::take(cur);
         let students = c.len();
-        for (school, k) in std::mem::take(schools) {
+        for (key, k) in std::mem::take(counted) {
             if k != 0 {
-                c.push(counter(&school, k * delta));
+                c.push(counter(&key, k * delta));
             }
         }
         if !c.is_empty() {
             chunks.push((c, students));
         }
     };
-    for (school, op) in ops {
-        let counted = op.tag() == Some("new");
-        let extra = usize::from(counted && !schools.contains_key(&school));
-        if cur.len() + schools.len() + 1 + extra > MAX_TX_ITEMS {
-            flush(&mut cur, &mut schools, &mut chunks);
+    for (keys, op) in ops {
+        let counts = op.tag() == Some("new");
+        let extra = if counts { keys.iter().filter(|k| !counted.contains_key(k)).count() } else { 0 };
+        if cur.len() + counted.len() + 1 + extra > MAX_TX_ITEMS {
+            flush(&mut cur, &mut counted, &mut chunks);
         }
-        if counted {
-            *schools.entry(school).or_default() += 1;
+        if counts {
+            for k in keys {
+                *counted.entry(k).or_default() += 1;
+            }
         }
         cur.push(op);
     }
-    flush(&mut cur, &mut schools, &mut chunks);
+    flush(&mut cur, &mut counted, &mut chunks);
     chunks
 }
 

@@ -13,6 +13,7 @@ mod lease;
 mod purge;
 mod records;
 mod roster;
+mod stats;
 pub mod tx;
 
 use crate::keys::{self, GSI1PK, GSI2PK, GSI2SK, PK};
@@ -175,7 +176,8 @@ impl DynamoRecords {
 
     /// Adds a transition core decided to `tx`: the student, conditional on the version it was
     /// decided from (anyone's write in between fails the transaction, and the caller reads and
-    /// decides again), the school's counter move, the audit event and the hash bands.
+    /// decides again), the school's counter move, the audit event, the hash bands and the
+    /// district's statistics.
     fn add_transition(&self, tx: &mut Tx, district: &str, t: &Transition) -> Result<(), BackendError> {
         let stored = StoredStudent { student: t.after.clone(), district: district.to_owned() };
         tx.put(
@@ -198,6 +200,9 @@ impl DynamoRecords {
         tx.put(items::audit_item(&t.event, t.after.version)?, None)?;
         if t.before.photo_hash != t.after.photo_hash {
             self.rewrite_bands(tx, &t.after.student_id, t.before.photo_hash, t.after.photo_hash)?;
+        }
+        for op in stats::ops(keys::stats_shard(&t.after.student_id), district, &t.stats_delta()) {
+            op.add_to(tx)?;
         }
         Ok(())
     }

@@ -402,6 +402,10 @@ impl Records for DynamoRecords {
         Ok(Some(ParentCode { student_id: student_id.clone(), hash, version, issued_at }))
     }
 
+    async fn stats(&self, district: Option<&str>) -> Result<BTreeMap<String, gradphoto_core::stats::Stats>, BackendError> {
+        self.read_stats(district).await
+    }
+
     async fn approved(&self, school_id: Option<&str>) -> Result<Vec<Student>, BackendError> {
         let sk = school_id.map(|sc| ("begins_with", format!("{sc}#")));
         let mut out: Vec<Student> = self.students_in_status(Status::Approved, sk, None, 0).await?.into_iter().map(|s| s.student).collect();

@@ -2,6 +2,7 @@
 //! then write new students and renames in chunks with their schools' counters, all or nothing.
 
 use super::batch::{ChunkFailure, TxOp, chunk_with_counters, counter_op, not_exists};
+use gradphoto_core::stats::StatsDelta;
 use super::items::{self, StoredStudent, school_from, stored_student};
 use super::tx::{self, Cond, n, s};
 use super::DynamoRecords;
@@ -64,10 +65,11 @@ impl DynamoRecords {
             match before {
                 None => {
                     let student = lifecycle::enrol(row);
-                    let item = items::student_item(&StoredStudent { student, district })?;
+                    let item = items::student_item(&StoredStudent { student, district: district.clone() })?;
                     let key = tx::key(keys::student_pk(id), keys::STUDENT_SK);
-                    ops.push((row.school_id.clone(), TxOp::Put { item, cond: Some(not_exists()), tag: Some("new".into()) }));
-                    undo_ops.push((row.school_id.clone(), TxOp::Delete { key, cond: None }, true));
+                    let counted = vec![Counted::School(row.school_id.clone()), Counted::District(district.clone())];
+                    ops.push((counted.clone(), TxOp::Put { item, cond: Some(not_exists()), tag: Some("new".into()) }));
+                    undo_ops.push((counted, TxOp::Delete { key, cond: None }, true));
                 }
                 Some(b) if b.student.name == row.name && b.student.class == row.class => {}
                 Some(b) => {
@@ -88,12 +90,12 @@ impl DynamoRecords {
                             .value(":one", n(1))
                             .value(":s", s(&row.school_id)),
                     };
-                    ops.push((row.school_id.clone(), rename(&row.name, &row.class)));
-                    undo_ops.push((row.school_id.clone(), rename(&b.student.name, &b.student.class), false));
+                    ops.push((Vec::new(), rename(&row.name, &row.class)));
+                    undo_ops.push((Vec::new(), rename(&b.student.name, &b.student.class), false));
                 }
             }
         }
-        let planned = chunk_with_counters(ops, counter_op, 1);
+        let planned = chunk_with_counters(ops, Counted::op, 1);
         // The undo of chunk i mirrors chunk i exactly (same students, counters reversed).
         let mut undo = Vec::new();
         let mut chunks = Vec::new();
@@ -101,15 +103,17 @@ impl DynamoRecords {
         for (chunk, students) in planned {
             chunks.push(chunk);
             let mut back = Vec::new();
-            let mut per_school: BTreeMap<String, i64> = BTreeMap::new();
-            for (school, op, new) in it.by_ref().take(students) {
+            let mut counted: BTreeMap<Counted, i64> = BTreeMap::new();
+            for (keys, op, new) in it.by_ref().take(students) {
                 if new {
-                    *per_school.entry(school).or_default() += 1;
+                    for k in keys {
+                        *counted.entry(k).or_default() += 1;
+                    }
                 }
                 back.push(op);
             }
-            for (school, k) in per_school {
-                back.push(counter_op(&school, -k));
+            for (key, k) in counted {
+                back.push(key.op(-k));
             }
             undo.push(back);
         }
@@ -129,6 +133,27 @@ impl DynamoRecords {
                     }
                 }
                 Err(BackendError::new("roster changed during import (a concurrent import?); nothing was kept, retry").into())
+            }
+        }
+    }
+}
+
+/// What a new student is counted in: its school's status counters and its district's
+/// statistics (enrolments go to shard 0; a shard's figures are only ever read summed).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Counted {
+    School(String),
+    District(String),
+}
+
+impl Counted {
+    fn op(&self, by: i64) -> TxOp {
+        match self {
+            Counted::School(school) => counter_op(school, by),
+            Counted::District(district) => {
+                let mut ops = super::stats::ops(0, district, &StatsDelta::enrolled(by));
+                // An enrolment touches only the totals item.
+                ops.remove(0)
             }
         }
     }

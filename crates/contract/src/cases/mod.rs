@@ -7,6 +7,7 @@ mod parents;
 mod purge;
 mod review;
 mod setup;
+mod stats;
 mod store;
 mod uploads;
 
@@ -16,5 +17,6 @@ pub use parents::*;
 pub use purge::*;
 pub use review::*;
 pub use setup::*;
+pub use stats::*;
 pub use store::*;
 pub use uploads::*;

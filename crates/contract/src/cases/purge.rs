@@ -29,6 +29,9 @@ pub async fn purge_removes_every_personal_record_and_object(fx: &Fixture) {
         .collect();
     r.issue_parent_codes(&codes).await.expect("parent codes");
 
+    let figures = r.stats(Some(&u.district(1))).await.expect("stats");
+    assert_eq!(figures[&u.district(1)].students, 3, "{figures:?}");
+
     let plan = purge::plan(r, &*fx.store, at_min(3)).await.expect("plan");
     assert_eq!((plan.students, plan.registered_schools, plan.photos, plan.exports), (3, 1, 2, 1), "{plan:?}");
     let done = purge::purge(r, &*fx.store, at_min(3), true).await.expect("purge");
@@ -55,6 +58,8 @@ pub async fn purge_removes_every_personal_record_and_object(fx: &Fixture) {
     assert!(fx.store.list("uploads/").await.expect("list").is_empty(), "no photo object is left");
     assert!(fx.store.list("exports/").await.expect("list").is_empty(), "no export is left");
     assert!(r.review(&u.student(1), None, Decision::Approve, &[], None, "rev", at_min(4)).await.is_err());
+
+    assert_eq!(r.stats(Some(&u.district(1))).await.expect("stats"), figures, "the anonymous figures survive the purge");
 
     let again = purge::purge(r, &*fx.store, at_min(5), true).await.expect("second purge");
     assert!(again.is_empty(), "a second purge finds nothing: {again:?}");

@@ -3,7 +3,8 @@
 //! `BEGIN IMMEDIATE` transaction on the single writer; the write also tests the version read.
 
 use super::codec::{self, STUDENT_COLS, STUDENT_COLS_S, SCHOOL_COLS, SCHOOL_ORDER, TICKET_COLS, hash_to_sql, ts};
-use super::{Fail, SqliteRecords};
+use super::{Fail, SqliteRecords, stats};
+use gradphoto_core::stats::{Stats, StatsDelta};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use gradphoto_core::ports::*;
@@ -100,6 +101,10 @@ fn write_transition<E>(conn: &Connection, t: &Transition) -> Result<(), Fail<E>>
         e.note,
         serde_json::to_string(&e.overruled)?
     ])?;
+    let delta = t.stats_delta();
+    if !delta.is_empty() {
+        stats::apply(conn, &stats::district_of(conn, &s.student_id)?, &delta)?;
+    }
     Ok(())
 }
 
@@ -297,6 +302,8 @@ impl Records for SqliteRecords {
                 "UPDATE students SET name = ?2, class = ?3, version = version + 1 WHERE student_id = ?1 AND (name IS NOT ?2 OR class IS NOT ?3)",
             )?;
             let (mut imported, mut updated) = (0u32, 0u32);
+            let mut enrolled: BTreeMap<String, i64> = BTreeMap::new();
+            let mut district_of = tx.prepare_cached("SELECT district FROM schools WHERE school_id = ?1")?;
             // Rows apply in order: a student listed twice is imported once and then updated
             // (the later row wins), exactly as two consecutive imports would do.
             for row in &rows {
@@ -306,6 +313,8 @@ impl Records for SqliteRecords {
                         let s = lifecycle::enrol(row);
                         insert.execute(params![s.student_id.as_str(), s.school_id, s.name, s.class, s.status.as_str(), s.generation, s.version as i64])?;
                         imported += 1;
+                        let district: String = district_of.query_row([&s.school_id], |r| r.get(0))?;
+                        *enrolled.entry(district).or_default() += 1;
                     }
                     Some(school) if school == row.school_id => {
                         update.execute(params![row.student_id.as_str(), row.name, row.class])?;
@@ -313,6 +322,9 @@ impl Records for SqliteRecords {
                     }
                     Some(_) => return Err(Fail::Rule(ImportError::StudentOfAnotherSchool(row.student_id.clone()))),
                 }
+            }
+            for (district, n) in enrolled {
+                stats::apply(tx, &district, &StatsDelta::enrolled(n))?;
             }
             Ok((imported, updated))
         })
@@ -599,6 +611,11 @@ impl Records for SqliteRecords {
         }
         sql.push_str(" ORDER BY school_id, student_id");
         self.read(move |c| Ok(query_students(c, &sql, args)?)).await
+    }
+
+    async fn stats(&self, district: Option<&str>) -> Result<BTreeMap<String, Stats>, BackendError> {
+        let district = district.map(str::to_owned);
+        self.read(move |c| Ok(stats::read(c, district.as_deref())?)).await
     }
 
     async fn audit_trail(&self, student_id: &StudentId) -> Result<Vec<AuditEvent>, BackendError> {

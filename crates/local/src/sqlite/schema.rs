@@ -7,7 +7,22 @@
 use rusqlite::Connection;
 
 /// Migration `i` moves the database from `user_version = i` to `i + 1`. Append only.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
+
+/// The schema version whose migration adds the statistics' counters; a database coming from
+/// below it gets them filled from its audit trail (`stats::backfill`).
+const STATS_VERSION: i64 = 7;
+
+/// Contract v2's statistics: one counter per (district, key), the key named by core's
+/// `StatKey`. Anonymous, so a purge leaves it.
+const V7: &str = "
+CREATE TABLE stats (
+    district TEXT NOT NULL,
+    key      TEXT NOT NULL,
+    n        INTEGER NOT NULL,
+    PRIMARY KEY (district, key)
+) WITHOUT ROWID;
+";
 
 /// District (区县) accounts: a role the first table's CHECK did not allow, and the account's
 /// district. SQLite cannot change a CHECK, so the table is rebuilt (nothing references it).
@@ -193,6 +208,9 @@ pub fn migrate(conn: &mut Connection) -> Result<(), MigrateError> {
     for sql in &MIGRATIONS[found.max(0) as usize..] {
         tx.execute_batch(sql)?;
     }
+    if found < STATS_VERSION && supported >= STATS_VERSION {
+        super::stats::backfill(&tx)?;
+    }
     tx.pragma_update(None, "user_version", supported)?;
     tx.commit()?;
     Ok(())
@@ -262,6 +280,33 @@ mod tests {
         assert_eq!(role, "reviewer");
         conn.execute_batch("INSERT INTO accounts (username, password_hash, role, created_at, district) VALUES ('d1', 'h', 'district', 1, '东区');").unwrap();
         assert!(conn.execute_batch("INSERT INTO accounts (username, password_hash, role, created_at) VALUES ('x1', 'h', 'root', 1);").is_err(), "still checked");
+    }
+
+    #[test]
+    fn a_sixth_version_database_gets_its_statistics_from_its_audit_trail() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..6] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 6).unwrap();
+        // 2026-06-01 15:00 and 17:00 UTC: two Shanghai days.
+        let (day1, day2) = (1_780_326_000_000_000_000i64, 1_780_333_200_000_000_000i64);
+        conn.execute_batch(&format!(
+            r#"INSERT INTO schools (school_id, district, name, stage, registration_code) VALUES ('sc', '东区', '一中', 'junior', 'C1');
+             INSERT INTO students (student_id, school_id, name, class, status, reasons) VALUES
+               ('A1', 'sc', 'n', 'c', 'rejected', '[{{"code":"blurry","message":"m"}}]'), ('A2', 'sc', 'n', 'c', 'not_uploaded', '[]');
+             INSERT INTO audit (student_id, at, actor, from_status, to_status, reasons, overruled) VALUES
+               ('A1', {day1}, 't', 'not_uploaded', 'uploaded', '[]', '[]'),
+               ('A1', {day2}, 'check', 'uploaded', 'rejected', '["blurry"]', '[]');"#
+        ))
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let got = super::super::stats::read(&conn, Some("东区")).unwrap();
+        let s = &got["东区"];
+        assert_eq!((s.students, s.counts.get(&gradphoto_core::Status::Rejected), s.rejected_by_code.get("blurry")), (2, Some(&1), Some(&1)));
+        assert_eq!(s.per_day.len(), 2, "{s:?}");
+        migrate(&mut conn).unwrap();
+        assert_eq!(super::super::stats::read(&conn, None).unwrap(), got, "migrating again counts nothing twice");
     }
 
     #[test]

@@ -1,0 +1,65 @@
+//! The statistics' counters on DynamoDB (see `keys`: `STATS#{shard}` items): a transition's
+//! delta (core `stats`) becomes at most two `ADD` updates in the transition's own transaction,
+//! the district's totals and its day; a dashboard view is `STATS_SHARDS` queries, no scan.
+
+use super::batch::TxOp;
+use super::tx::{Cond, Item, n};
+use super::{DynamoRecords, Query};
+use crate::keys::{self, PK, SK};
+use futures_util::future::try_join_all;
+use gradphoto_core::ports::BackendError;
+use gradphoto_core::stats::{StatKey, Stats, StatsDelta};
+use std::collections::BTreeMap;
+
+/// The updates that add `delta` to `district`'s counters in `shard`: one per item touched.
+pub(super) fn ops(shard: u32, district: &str, delta: &StatsDelta) -> Vec<TxOp> {
+    let mut by_item: BTreeMap<Option<chrono::NaiveDate>, Vec<(StatKey, i64)>> = BTreeMap::new();
+    for (key, by) in delta.entries() {
+        by_item.entry(key.day()).or_default().push((key, by));
+    }
+    by_item
+        .into_iter()
+        .map(|(day, entries)| {
+            let mut cond = Cond::new("");
+            let mut adds = Vec::new();
+            for (i, (key, by)) in entries.iter().enumerate() {
+                adds.push(format!("#k{i} :v{i}"));
+                cond = cond.name(&format!("#k{i}"), &key.name()).value(&format!(":v{i}"), n(*by));
+            }
+            TxOp::Update { key: super::tx::key(keys::stats_pk(shard), keys::stats_sk(district, day)), expr: format!("ADD {}", adds.join(", ")), cond }
+        })
+        .collect()
+}
+
+impl DynamoRecords {
+    pub(super) async fn read_stats(&self, district: Option<&str>) -> Result<BTreeMap<String, Stats>, BackendError> {
+        let shard_items = try_join_all((0..keys::STATS_SHARDS).map(|shard| {
+            let mut cond = Cond::new("#p = :p").name("#p", PK).value(":p", super::tx::s(keys::stats_pk(shard)));
+            if let Some(d) = district {
+                cond = Cond { expr: "#p = :p AND begins_with(#s, :s)".into(), ..cond }.name("#s", SK).value(":s", super::tx::s(keys::stats_prefix(d)));
+            }
+            self.query(Query { index: None, cond, filter: None, forward: true, limit: 0 })
+        }))
+        .await?;
+        let mut out: BTreeMap<String, Stats> = BTreeMap::new();
+        for item in shard_items.iter().flatten() {
+            add_item(&mut out, item, district);
+        }
+        Ok(out.into_iter().map(|(d, s)| (d, s.normalized())).collect())
+    }
+}
+
+fn add_item(out: &mut BTreeMap<String, Stats>, item: &Item, only: Option<&str>) {
+    let Some(sk) = item.get(SK).and_then(|v| v.as_s().ok()) else { return };
+    let Some(district) = keys::stats_district(sk) else { return };
+    // begins_with("A#") also matches a district named "A#B".
+    if only.is_some_and(|d| d != district) {
+        return;
+    }
+    let stats = out.entry(district.to_owned()).or_default();
+    for (name, v) in item {
+        if let (Some(key), Some(by)) = (StatKey::parse(name), v.as_n().ok().and_then(|v| v.parse::<i64>().ok())) {
+            stats.add(&key, by);
+        }
+    }
+}

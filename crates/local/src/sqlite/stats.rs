@@ -1,0 +1,66 @@
+//! The statistics' counters on SQLite: one row per (district, counter), moved by the same write
+//! transaction as the transition or import that moves them (core `stats` says by how much).
+//! A dashboard view reads a few thousand short rows, never the students.
+
+use super::codec;
+use gradphoto_core::stats::{StatKey, Stats, StatsDelta};
+use gradphoto_core::StudentId;
+use rusqlite::{Connection, params};
+use std::collections::BTreeMap;
+
+/// Adds `delta` to `district`'s counters.
+pub(super) fn apply(conn: &Connection, district: &str, delta: &StatsDelta) -> rusqlite::Result<()> {
+    let mut up = conn.prepare_cached(
+        "INSERT INTO stats (district, key, n) VALUES (?1, ?2, ?3) ON CONFLICT (district, key) DO UPDATE SET n = n + excluded.n",
+    )?;
+    for (key, by) in delta.entries() {
+        up.execute(params![district, key.name(), by])?;
+    }
+    Ok(())
+}
+
+/// The district of a student's school (what its transitions count towards).
+pub(super) fn district_of(conn: &Connection, student_id: &StudentId) -> rusqlite::Result<String> {
+    conn.prepare_cached("SELECT sc.district FROM students st JOIN schools sc ON sc.school_id = st.school_id WHERE st.student_id = ?1")?
+        .query_row([student_id.as_str()], |r| r.get(0))
+}
+
+pub(super) fn read(conn: &Connection, district: Option<&str>) -> rusqlite::Result<BTreeMap<String, Stats>> {
+    let mut stmt = conn.prepare_cached("SELECT district, key, n FROM stats WHERE ?1 IS NULL OR district = ?1")?;
+    let mut rows = stmt.query([district])?;
+    let mut out: BTreeMap<String, Stats> = BTreeMap::new();
+    while let Some(row) = rows.next()? {
+        let (d, key, n): (String, String, i64) = (row.get(0)?, row.get(1)?, row.get(2)?);
+        if let Some(key) = StatKey::parse(&key) {
+            out.entry(d).or_default().add(&key, n);
+        }
+    }
+    Ok(out.into_iter().map(|(d, s)| (d, s.normalized())).collect())
+}
+
+/// Fills the counters of a database written before they existed (schema v7), by the same
+/// rule the writes use: today's students as the enrolment, and a replay of the audit trail.
+pub(super) fn backfill(conn: &Connection) -> rusqlite::Result<()> {
+    let mut enrolled: Vec<(String, i64)> = Vec::new();
+    {
+        let mut stmt = conn.prepare("SELECT sc.district, COUNT(*) FROM students st JOIN schools sc ON sc.school_id = st.school_id GROUP BY sc.district")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            enrolled.push((r.get(0)?, r.get(1)?));
+        }
+    }
+    for (district, n) in &enrolled {
+        apply(conn, district, &StatsDelta::enrolled(*n))?;
+    }
+    let mut stmt = conn.prepare(
+        "SELECT a.at, a.actor, a.student_id, a.from_status, a.to_status, a.reasons, a.note, a.overruled, sc.district
+         FROM audit a JOIN students st ON st.student_id = a.student_id JOIN schools sc ON sc.school_id = st.school_id",
+    )?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let event = codec::audit(r)?;
+        let district: String = r.get(8)?;
+        apply(conn, &district, &StatsDelta::of(&event))?;
+    }
+    Ok(())
+}
