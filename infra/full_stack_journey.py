@@ -185,6 +185,21 @@ query = urllib.parse.parse_qs(urllib.parse.urlsplit(b["download_url"]).query)
 step("the link names the file as an attachment",
      query.get("response-content-disposition") == [f'attachment; filename="{b["file"]}"'] and "X-Amz-Signature" in query, query)
 
+# Statistics (issue 15): the counters written with each transition agree with the schools'
+# status counters, and the journey's appeal, overrule and uploads are in them.
+st, prog = call("GET", "/api/admin/progress", token=bureau)
+st2, stats = call("GET", f"/api/admin/stats?district={urllib.parse.quote(school['district'])}", token=bureau)
+summed = {}
+for x in prog.get("schools", []):
+    if x["district"] == school["district"]:
+        for k, v in x["counts"].items():
+            summed[k] = summed.get(k, 0) + v
+overruled = {c["code"]: c["overruled"] for c in stats.get("appeals", {}).get("by_code", [])}
+step("stats equal the schools' counters and count the journey (admin function, no scan)",
+     st == 200 and st2 == 200 and stats["counts"] == summed and stats["students"] == sum(summed.values())
+     and overruled.get("background_not_white", 0) >= 1 and sum(d["uploads"] for d in stats["per_day"]) >= 4
+     and [d["district"] for d in stats["by_district"]] == [school["district"]], (stats, summed))
+
 # A district (区县) account: its own schools only, the chase list, and a school's reset.
 st, b = call("POST", "/api/admin/accounts", {"role": "district", "district": "浦东新区", "username": f"d{suffix}", "password": "abc12345"}, bureau)
 step("bureau creates a district account (admin function)", st == 201 and b.get("district") == "浦东新区", b)
@@ -195,6 +210,10 @@ st, b = call("GET", "/api/admin/progress", token=district)
 step("district sees only its district's schools", st == 200 and b["schools"] and all(x["district"] == "浦东新区" for x in b["schools"]), b)
 st, csv_bytes = call("GET", f"/api/admin/chase.csv?school_id={school['school_id']}", token=district, raw=True)
 step("district downloads the chase list", st == 200 and csv_bytes.startswith(b"\xef\xbb\xbf") and "老师用户名" in csv_bytes.decode("utf-8"), csv_bytes[:200])
+st, b = call("GET", "/api/admin/stats", token=district)
+step("district reads its own stats", st == 200 and [d["district"] for d in b.get("by_district", [])] == ["浦东新区"], b)
+st, b = call("GET", "/api/admin/stats?district=" + urllib.parse.quote("黄浦区"), token=district)
+step("but not another district's", st == 403, b)
 st, b = call("PUT", "/api/admin/campaign", campaign, district)
 step("a district cannot change the campaign", st == 403, b)
 st, b = call("POST", f"/api/admin/schools/{school['school_id']}/reset", {}, district)

@@ -19,7 +19,9 @@
 //! The statistics are sharded by student (`stats_shard`): every transition adds to its
 //! district's items in one of `STATS_SHARDS` partitions, so a busy district's transactions
 //! rarely touch the same item at once, and a dashboard reads `STATS_SHARDS` queries whatever
-//! the campaign's size.
+//! the campaign's size. A day item holds that day's status moves and series (written by every
+//! transition); the totals item holds enrolments and the codes of rejections, appeals and
+//! overrules (written only by those). The status counts are the sum over every item.
 //!
 //! gsi2 is written only for the statuses something queries: `uploaded` (the recovery sweep,
 //! oldest first: sk `{uploaded_at}#{id}`), `pending_review` (the review queue, oldest first: sk

@@ -28,6 +28,8 @@ pub struct StatsDelta {
     pub overruled: Option<Vec<String>>,
     /// The day's series, when the event counts in it.
     pub day: Option<(NaiveDate, DayCounts)>,
+    /// The bureau's day the event happened on (none for an enrolment).
+    pub on: Option<NaiveDate>,
 }
 
 /// One day's activity: photos that landed, approvals (a person's or the policy's) and
@@ -82,6 +84,7 @@ impl StatsDelta {
             appealed: (e.from == Status::Rejected && e.to == Status::PendingReview).then(|| e.reasons.clone()),
             overruled: (!e.overruled.is_empty()).then(|| e.overruled.clone()),
             day: (!day.is_zero()).then(|| (day_of(e.at), day)),
+            on: Some(day_of(e.at)),
         }
     }
 
@@ -195,13 +198,11 @@ impl StatKey {
         }
     }
 
-    /// Whether the key belongs to a day's figures (DynamoDB keeps those in per-day items, so
-    /// the district's item stays small however long the campaign runs).
-    pub fn day(&self) -> Option<NaiveDate> {
-        match self {
-            StatKey::Day(d, _) => Some(*d),
-            _ => None,
-        }
+    /// Whether the key counts moves that happen every day, for every photo (status moves and
+    /// the series), rather than rarer ones (enrolments, codes). DynamoDB keeps the former in
+    /// per-day items, so the items every transition writes stay small.
+    pub fn is_daily(&self) -> bool {
+        matches!(self, StatKey::Status(_) | StatKey::Day(..))
     }
 }
 

@@ -1,6 +1,8 @@
 //! The statistics' counters on DynamoDB (see `keys`: `STATS#{shard}` items): a transition's
-//! delta (core `stats`) becomes at most two `ADD` updates in the transition's own transaction,
-//! the district's totals and its day; a dashboard view is `STATS_SHARDS` queries, no scan.
+//! delta (core `stats`) becomes `ADD` updates in the transition's own transaction — the
+//! district's day item (status moves and the day's series: every transition, ~150 bytes, so
+//! 2 WRU in a transaction) and, only for rejections, appeals and overrules, its totals item
+//! (codes); a dashboard view is `STATS_SHARDS` queries that sum the items, no scan.
 
 use super::batch::TxOp;
 use super::tx::{Cond, Item, n};
@@ -15,7 +17,8 @@ use std::collections::BTreeMap;
 pub(super) fn ops(shard: u32, district: &str, delta: &StatsDelta) -> Vec<TxOp> {
     let mut by_item: BTreeMap<Option<chrono::NaiveDate>, Vec<(StatKey, i64)>> = BTreeMap::new();
     for (key, by) in delta.entries() {
-        by_item.entry(key.day()).or_default().push((key, by));
+        let item = if key.is_daily() { delta.on } else { None };
+        by_item.entry(item).or_default().push((key, by));
     }
     by_item
         .into_iter()
@@ -61,5 +64,33 @@ fn add_item(out: &mut BTreeMap<String, Stats>, item: &Item, only: Option<&str>) 
         if let (Some(key), Some(by)) = (StatKey::parse(name), v.as_n().ok().and_then(|v| v.parse::<i64>().ok())) {
             stats.add(&key, by);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gradphoto_core::Status;
+    use gradphoto_core::stats::DayField;
+
+    /// DynamoDB's item size: attribute names plus values (a number is at most 21 bytes).
+    fn max_size(district: &str, keys: &[StatKey], day: Option<chrono::NaiveDate>) -> usize {
+        let key = PK.len() + keys::stats_pk(keys::STATS_SHARDS - 1).len() + SK.len() + keys::stats_sk(district, day).len();
+        key + keys.iter().map(|k| k.name().len() + 21).sum::<usize>()
+    }
+
+    #[test]
+    fn the_item_every_transition_writes_stays_under_one_kilobyte() {
+        let d = chrono::NaiveDate::from_ymd_opt(2026, 6, 10).unwrap();
+        let district = "某某市某某某某某某某新区"; // 12 characters, 36 bytes
+        let mut daily: Vec<StatKey> = Status::ALL.into_iter().map(StatKey::Status).collect();
+        daily.extend([DayField::Uploads, DayField::Approved, DayField::Rejected].map(|f| StatKey::Day(d, f)));
+        let size = max_size(district, &daily, Some(d));
+        assert!(size < 1024, "a day item of {size} bytes costs more than 1 WRU");
+        // What one transition writes goes to that item only, unless it carries codes.
+        let upload = StatsDelta { moved: Some((Status::NotUploaded, Status::Uploaded)), on: Some(d), ..Default::default() };
+        assert_eq!(ops(0, district, &upload).len(), 1);
+        let rejection = StatsDelta { rejected_codes: vec!["blurry".into()], ..upload };
+        assert_eq!(ops(0, district, &rejection).len(), 2, "codes go to the totals item");
     }
 }
