@@ -7,11 +7,14 @@
 // - 区县 (district): the same progress, codes, chase list, students, reset and export, for its
 //   own district's schools only; campaign settings, imports, accounts and reopen are not shown
 //   (the server answers 403 to a district there anyway).
+// Both start with 概览 (dashboard.js): headline numbers, the projection and charts; its clicks
+// reuse this page's school list (known) and its students section (openSchool).
 import { api, session, setHooks, getWindow, download } from "./api.js";
 import { h, replace, initChrome, renderWindow, say, filePicker, statusChip, formatTime, STATUS, STATUS_ORDER, STAGE } from "./ui.js";
 import { loginForm } from "./login.js";
 import { explain, UPLOADER } from "./students.js";
 import { PASSWORD_RULE, USERNAME_RULE } from "./text.js";
+import { dashboardSection } from "./dashboard.js";
 
 const ROLES = ["bureau", "district"];
 /** Which of the two roles this tab uses when both have a token (the last one logged in). */
@@ -101,13 +104,25 @@ function start() {
   ROLE = role;
   DISTRICT = isDistrict() ? tokenDistrict(session.get(ROLE)) : null;
   renderAccount(true);
+  const overview = (sec) =>
+    dashboardSection(sec, {
+      role: ROLE,
+      isDistrict: isDistrict(),
+      district: () => DISTRICT,
+      known: () => known,
+      onKnown: (f) => knownListeners.add(f),
+      openSchool: (s) => openSchool(s),
+      reloadProgress: () => reloadProgress(),
+    });
   const sections = isDistrict()
     ? [
+        ["overview", "概览", overview],
         ["progress", "本区学校进度与注册码", progressSection],
         ["chase", "催交名单", chaseSection],
         ["school-students", "学生名单", studentsSection],
       ]
     : [
+        ["overview", "概览", overview],
         ["progress", "采集进度", progressSection],
         ["chase", "催交名单", chaseSection],
         ["school-students", "学生名单", studentsSection],
