@@ -81,7 +81,7 @@ pub fn stats_view(districts: &BTreeMap<String, Stats>, campaign: Option<&Campaig
         .map(|(code, a)| AppealCodeView { code: code.clone(), message: stats::label(code).to_owned(), appealed: a.appealed, overruled: a.overruled })
         .collect();
     by_code.sort_by(|a, b| b.overruled.cmp(&a.overruled).then_with(|| b.appealed.cmp(&a.appealed)).then_with(|| a.code.cmp(&b.code)));
-    let projection = campaign.and_then(|c| stats::project(&all, stats::day_of(now).min(c.ends_on), c.ends_on)).map(|p| ProjectionView {
+    let projection = campaign.and_then(|c| stats::project(&all, stats::day_of(now).min(c.ends_on), c.starts_on, c.ends_on)).map(|p| ProjectionView {
         ends_on: p.ends_on.format("%Y-%m-%d").to_string(),
         days_left: p.days_left,
         per_day: (p.per_day * 10.0).round() / 10.0,

@@ -343,10 +343,10 @@ pub struct Projection {
 pub const PACE_DAYS: i64 = 7;
 
 /// The approvals expected by the end of `ends_on` if the pace of the last `PACE_DAYS` days up
-/// to `today` (or since the first activity, if later) holds. `None` before any activity.
-pub fn project(s: &Stats, today: NaiveDate, ends_on: NaiveDate) -> Option<Projection> {
-    let first = *s.per_day.keys().next()?;
-    let from = first.max(today - Duration::days(PACE_DAYS - 1));
+/// to `today` holds — counted from the campaign's first day when it began less than a week ago,
+/// so quiet days count as quiet. `None` before the campaign starts, or with no students.
+pub fn project(s: &Stats, today: NaiveDate, starts_on: NaiveDate, ends_on: NaiveDate) -> Option<Projection> {
+    let from = starts_on.max(today - Duration::days(PACE_DAYS - 1));
     let window_days = (today - from).num_days() + 1;
     if window_days <= 0 || s.students <= 0 {
         return None;
@@ -442,10 +442,14 @@ mod tests {
             s.per_day.insert(d(i), DayCounts { approved: if i < 7 { 10 } else { 20 }, ..Default::default() });
         }
         s.counts.insert(Status::Approved, 210);
-        let p = project(&s, d(13), d(33)).unwrap();
+        let p = project(&s, d(13), d(0), d(33)).unwrap();
         assert_eq!((p.days_left, p.per_day, p.expected_approved, p.expected_percent), (20, 20.0, 610, 61));
-        assert_eq!(project(&s, d(13), d(100)).unwrap().expected_percent, 100);
-        assert_eq!(project(&Stats::default(), d(0), d(10)), None);
+        assert_eq!(project(&s, d(13), d(0), d(100)).unwrap().expected_percent, 100);
+        // Two days into the campaign, one of them quiet: half the pace of the busy day.
+        let early = Stats { per_day: BTreeMap::from([(d(1), DayCounts { approved: 10, ..Default::default() })]), ..s.clone() };
+        assert_eq!(project(&early, d(1), d(0), d(33)).unwrap().per_day, 5.0);
+        assert_eq!(project(&s, d(0), d(1), d(33)), None, "before the campaign starts");
+        assert_eq!(project(&Stats::default(), d(0), d(0), d(10)), None);
     }
 
     #[test]
