@@ -328,7 +328,7 @@ export function dashboardSection(sec, ctx) {
         )
       );
     }
-    const why = !students ? "还没有导入学生，暂无进度预测。" : c.approved >= students ? "全部学生的照片都已通过审核。" : "暂时无法估算截止时的完成比例（还没有上传和审核记录，或还没有设置采集活动）。";
+    const why = !students ? "还没有导入学生，暂无进度预测。" : c.approved >= students ? "全部学生的照片都已通过审核。" : "暂时无法估算截止时的完成比例（采集活动还没有开始或还没有设置）。";
     return h("div", { class: "projection", id: "dash-projection", dataset: { percent: "" } }, h("p", { class: "projection-main muted" }, why));
   }
 

@@ -438,7 +438,7 @@ test("without a projection the page says why instead of a percentage (the real a
   await openAs(page, "bureau", bureau, "/bureau.html");
   await ready(page);
   const line = await page.locator("#dash-projection .projection-main").textContent();
-  if (real.projection) assert.equal(line, "暂时无法估算截止时的完成比例（还没有上传和审核记录，或还没有设置采集活动）。");
+  if (real.projection) assert.equal(line, "暂时无法估算截止时的完成比例（采集活动还没有开始或还没有设置）。");
   else assert.equal(line, "按当前进度，截止时约完成 42%");
   assert.deepEqual(page.errors, []);
   await page.context().close();
