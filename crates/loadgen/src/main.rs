@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 
 mod parents;
+mod stats;
 
 #[derive(Parser)]
 pub(crate) struct Args {
@@ -41,6 +42,46 @@ pub(crate) struct Args {
     pub(crate) parents: bool,
     #[arg(long, default_value_t = 10)]
     pub(crate) teacher_every: usize,
+    /// Issue 15: a city-sized campaign seeded through the API, a mixed history, then
+    /// `GET /api/admin/stats` timed beside its peers, quiet and under uploads (stats.rs).
+    /// `--clients` is the number of reading clients (scripts/bench-stats.sh passes 8).
+    #[arg(long)]
+    pub(crate) stats: bool,
+    #[arg(long, default_value_t = 250_000)]
+    pub(crate) stats_students: usize,
+    #[arg(long, default_value_t = 500)]
+    pub(crate) stats_schools: usize,
+    #[arg(long, default_value_t = 16)]
+    pub(crate) stats_districts: usize,
+    /// Roster rows per import request.
+    #[arg(long, default_value_t = 25_000)]
+    pub(crate) stats_chunk: usize,
+    /// Photos uploaded to make the history (the first batch).
+    #[arg(long, default_value_t = 4000)]
+    pub(crate) stats_uploads: usize,
+    /// Schools whose teacher registers and uploads (spread over the districts).
+    #[arg(long, default_value_t = 16)]
+    pub(crate) stats_teachers: usize,
+    /// The photo every `--stats-reject-every`-th upload sends (one the check rejects).
+    #[arg(long, default_value = "crates/core/tests/corpus/astronaut_too_dark.jpg")]
+    pub(crate) stats_reject_photo: std::path::PathBuf,
+    #[arg(long, default_value_t = 5)]
+    pub(crate) stats_reject_every: usize,
+    /// Share (percent) of the pending photos the reviewer decides.
+    #[arg(long, default_value_t = 75)]
+    pub(crate) stats_review_percent: u32,
+    /// Every n-th decision is a rejection (phone_photo); the others approve.
+    #[arg(long, default_value_t = 10)]
+    pub(crate) stats_review_reject_every: usize,
+    /// Length of each measured phase (quiet, then with uploads).
+    #[arg(long, default_value_t = 20)]
+    pub(crate) stats_seconds: u64,
+    /// Background uploads started per second during the second phase.
+    #[arg(long, default_value_t = 100)]
+    pub(crate) stats_upload_rate: u64,
+    /// The server's SQLite file, to report its size.
+    #[arg(long)]
+    pub(crate) stats_db: Option<std::path::PathBuf>,
 }
 
 pub(crate) fn ms(h: &Histogram<u64>, q: f64) -> f64 {
@@ -54,7 +95,7 @@ pub(crate) async fn expect_json(r: reqwest::Response, what: &str) -> Value {
     serde_json::from_str(&text).unwrap_or(Value::Null)
 }
 
-fn rss_kb(pid: u32, field: &str) -> Option<u64> {
+pub(crate) fn rss_kb(pid: u32, field: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|l| l.starts_with(field))?;
     line.split_whitespace().nth(1)?.parse().ok()
@@ -88,6 +129,9 @@ async fn main() {
         "campaign",
     )
     .await;
+    if args.stats {
+        return stats::run(&args, &client, &url, &bureau, photo).await;
+    }
     let run = format!("{:x}", chrono::Utc::now().timestamp_millis());
     let v = expect_json(
         client.post(format!("{url}/api/admin/schools")).bearer_auth(&bureau).header("content-type", "text/csv").body(format!("district,school,stage\n压测区,压测学校{run},高中\n")).send().await.unwrap(),
