@@ -42,7 +42,7 @@ impl DynamoRecords {
             let missing = want.saturating_sub(won.len());
             let limit = if want == 0 { 0 } else { missing + missing / 4 + 2 + won.len() };
             let cond = Cond::new("#p = :p").name("#p", keys::GSI2PK).value(":p", s(keys::status_pk(Status::PendingReview)));
-            let items = self.query(Query { index: Some(keys::GSI2), cond, filter: Some(f.clone()), forward: true, limit }).await?;
+            let items = self.query(Query { index: Some(keys::GSI2), cond, filter: Some(f.clone()), forward: true, consistent: false, limit }).await?;
             let mut candidates = Vec::with_capacity(items.len());
             for item in items {
                 let mine = str_attr(&item, LEASE_BY).as_deref() == Some(lease.reviewer.as_str())

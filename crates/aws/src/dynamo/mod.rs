@@ -145,7 +145,7 @@ impl DynamoRecords {
             .set_expression_attribute_names((!names.is_empty()).then_some(names))
             .set_expression_attribute_values((!values.is_empty()).then_some(values))
             // Indexes only support eventually consistent reads.
-            .set_consistent_read(q.index.is_none().then_some(true))
+            .set_consistent_read((q.index.is_none() && q.consistent).then_some(true))
             .scan_index_forward(q.forward)
             .into_paginator()
             .items()
@@ -170,7 +170,7 @@ impl DynamoRecords {
             };
             cond = Cond { expr, ..cond }.name("#s", GSI2SK).value(":s", s(v));
         }
-        let items = self.query(Query { index: Some(keys::GSI2), cond, filter, forward: true, limit }).await?;
+        let items = self.query(Query { index: Some(keys::GSI2), cond, filter, forward: true, consistent: false, limit }).await?;
         items.into_iter().map(stored_student).collect()
     }
 
@@ -262,6 +262,8 @@ pub(crate) struct Query<'a> {
     cond: Cond,
     filter: Option<Cond>,
     forward: bool,
+    /// Strongly consistent (base table only): what a decision reads must be what was written.
+    consistent: bool,
     limit: usize,
 }
 

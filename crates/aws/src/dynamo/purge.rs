@@ -30,7 +30,7 @@ impl DynamoRecords {
     /// Every item of one partition (consistent read).
     async fn partition(&self, pk: String) -> Result<Vec<Item>, BackendError> {
         let cond = Cond::new("#p = :p").name("#p", PK).value(":p", s(pk));
-        self.query(Query { index: None, cond, filter: None, forward: true, limit: 0 }).await
+        self.query(Query { index: None, cond, filter: None, forward: true, consistent: true, limit: 0 }).await
     }
 
     pub(super) async fn purge_all(&self) -> Result<RecordsPurged, BackendError> {

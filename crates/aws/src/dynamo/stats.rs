@@ -41,7 +41,7 @@ impl DynamoRecords {
             if let Some(d) = district {
                 cond = Cond { expr: "#p = :p AND begins_with(#s, :s)".into(), ..cond }.name("#s", SK).value(":s", super::tx::s(keys::stats_prefix(d)));
             }
-            self.query(Query { index: None, cond, filter: None, forward: true, limit: 0 })
+            self.query(Query { index: None, cond, filter: None, forward: true, consistent: true, limit: 0 })
         }))
         .await?;
         let mut out: BTreeMap<String, Stats> = BTreeMap::new();
