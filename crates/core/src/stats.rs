@@ -42,7 +42,7 @@ pub struct DayCounts {
 }
 
 impl DayCounts {
-    fn add(&mut self, o: &DayCounts) {
+    pub fn add(&mut self, o: &DayCounts) {
         self.uploads += o.uploads;
         self.approved += o.approved;
         self.rejected += o.rejected;

@@ -14,13 +14,23 @@ const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
 const STATS_VERSION: i64 = 7;
 
 /// Contract v2's statistics: one counter per (district, key), the key named by core's
-/// `StatKey`. Anonymous, so a purge leaves it.
+/// `StatKey`, and the daily series as one typed row per (district, day) — a campaign adds a
+/// row a day per district, so a view reads them without parsing a key each. Anonymous, so a
+/// purge leaves both.
 const V7: &str = "
 CREATE TABLE stats (
     district TEXT NOT NULL,
     key      TEXT NOT NULL,
     n        INTEGER NOT NULL,
     PRIMARY KEY (district, key)
+) WITHOUT ROWID;
+CREATE TABLE stats_days (
+    district TEXT NOT NULL,
+    day      INTEGER NOT NULL, -- days since 0001-01-01 (chrono's num_days_from_ce)
+    uploads  INTEGER NOT NULL,
+    approved INTEGER NOT NULL,
+    rejected INTEGER NOT NULL,
+    PRIMARY KEY (district, day)
 ) WITHOUT ROWID;
 ";
 

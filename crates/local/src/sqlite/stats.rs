@@ -3,7 +3,8 @@
 //! A dashboard view reads a few thousand short rows, never the students.
 
 use super::codec;
-use gradphoto_core::stats::{StatKey, Stats, StatsDelta};
+use chrono::{Datelike, NaiveDate};
+use gradphoto_core::stats::{DayCounts, StatKey, Stats, StatsDelta};
 use gradphoto_core::StudentId;
 use rusqlite::{Connection, params};
 use std::collections::BTreeMap;
@@ -14,7 +15,18 @@ pub(super) fn apply(conn: &Connection, district: &str, delta: &StatsDelta) -> ru
         "INSERT INTO stats (district, key, n) VALUES (?1, ?2, ?3) ON CONFLICT (district, key) DO UPDATE SET n = n + excluded.n",
     )?;
     for (key, by) in delta.entries() {
-        up.execute(params![district, key.name(), by])?;
+        // The day's figures are in `stats_days`, below.
+        if !matches!(key, StatKey::Day(..)) {
+            up.execute(params![district, key.name(), by])?;
+        }
+    }
+    if let Some((date, c)) = &delta.day {
+        conn.prepare_cached(
+            "INSERT INTO stats_days (district, day, uploads, approved, rejected) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (district, day) DO UPDATE SET uploads = uploads + excluded.uploads,
+                approved = approved + excluded.approved, rejected = rejected + excluded.rejected",
+        )?
+        .execute(params![district, date.num_days_from_ce(), c.uploads, c.approved, c.rejected])?;
     }
     Ok(())
 }
@@ -26,14 +38,22 @@ pub(super) fn district_of(conn: &Connection, student_id: &StudentId) -> rusqlite
 }
 
 pub(super) fn read(conn: &Connection, district: Option<&str>) -> rusqlite::Result<BTreeMap<String, Stats>> {
+    let mut out: BTreeMap<String, Stats> = BTreeMap::new();
     let mut stmt = conn.prepare_cached("SELECT district, key, n FROM stats WHERE ?1 IS NULL OR district = ?1")?;
     let mut rows = stmt.query([district])?;
-    let mut out: BTreeMap<String, Stats> = BTreeMap::new();
     while let Some(row) = rows.next()? {
         let (d, key, n): (String, String, i64) = (row.get(0)?, row.get(1)?, row.get(2)?);
         if let Some(key) = StatKey::parse(&key) {
             out.entry(d).or_default().add(&key, n);
         }
+    }
+    let mut stmt = conn.prepare_cached("SELECT district, day, uploads, approved, rejected FROM stats_days WHERE ?1 IS NULL OR district = ?1")?;
+    let mut rows = stmt.query([district])?;
+    while let Some(row) = rows.next()? {
+        let d: String = row.get(0)?;
+        let Some(date) = NaiveDate::from_num_days_from_ce_opt(row.get(1)?) else { continue };
+        let day = DayCounts { uploads: row.get(2)?, approved: row.get(3)?, rejected: row.get(4)? };
+        out.entry(d).or_default().per_day.entry(date).or_default().add(&day);
     }
     Ok(out.into_iter().map(|(d, s)| (d, s.normalized())).collect())
 }
