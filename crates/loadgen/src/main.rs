@@ -82,6 +82,18 @@ pub(crate) struct Args {
     /// The server's SQLite file, to report its size.
     #[arg(long)]
     pub(crate) stats_db: Option<std::path::PathBuf>,
+    /// With `--stats`: measure only, on a data folder built beforehand (an aged campaign,
+    /// scripts/bench-stats-aged.sh): no seeding, no history, the campaign left as it is;
+    /// quiet, then under uploads by teachers it registers (unless `--stats-quiet-only`).
+    #[arg(long)]
+    pub(crate) stats_no_seed: bool,
+    /// With `--stats-no-seed`: the district `stats?district=` asks for (default: the first).
+    #[arg(long)]
+    pub(crate) stats_district: Option<String>,
+    /// With `--stats-no-seed`: the quiet phase only (no teachers registered, no uploads, the
+    /// folder left as it was).
+    #[arg(long)]
+    pub(crate) stats_quiet_only: bool,
 }
 
 pub(crate) fn ms(h: &Histogram<u64>, q: f64) -> f64 {
@@ -117,6 +129,9 @@ async fn main() {
     .as_str()
     .unwrap()
     .to_owned();
+    if args.stats && args.stats_no_seed {
+        return stats::run_measure_only(&args, &client, &url, &bureau, photo).await;
+    }
     let today = chrono::Utc::now().date_naive();
     expect_json(
         client

@@ -347,6 +347,167 @@ fn phase_json(routes: &[Route], results: &[RouteResult]) -> (Value, usize) {
     (Value::Object(out), failures)
 }
 
+/// `--stats-no-seed`: measures a server whose data folder was built beforehand (an aged
+/// campaign, `crates/local/examples/aged_campaign.rs`): no seeding, no history, no campaign
+/// change. Reads the figures the store holds, checks them against the progress route (city
+/// and every district, and `?district=` for one), times the same four routes interleaved
+/// from `--clients` clients for `--stats-seconds` quiet, checks again (nothing may have
+/// moved), and then (unless `--stats-quiet-only`) once more while uploads run in the
+/// background: a teacher registers for one not yet registered school per district with the
+/// code `GET /api/admin/schools` lists, and uploads that school's `not_uploaded` students at
+/// `--stats-upload-rate` per second (every `--stats-reject-every`-th the rejected photo). The
+/// folder keeps those uploads (today's activity), so a second run starts from the first's end.
+pub async fn run_measure_only(args: &Args, client: &Client, url: &str, bureau: &str, valid: Arc<Vec<u8>>) {
+    let reject = Arc::new(std::fs::read(&args.stats_reject_photo).expect("read --stats-reject-photo"));
+    let mut ctx = Ctx { client: client.clone(), url: url.to_owned(), bureau: bureau.to_owned(), teachers: Vec::new(), valid, reject };
+    let mut failures: Vec<String> = Vec::new();
+    let before = get_json(&ctx, "/api/admin/stats", "stats").await;
+    let students = before["students"].as_i64().unwrap_or(0);
+    let districts = before["by_district"].as_array().cloned().unwrap_or_default();
+    let chosen = match &args.stats_district {
+        Some(name) => districts.iter().find(|d| d["district"] == name.as_str()).cloned(),
+        None => districts.first().cloned(),
+    };
+    let Some(chosen) = chosen else {
+        eprintln!("no district {:?} in the stats answer: {before}", args.stats_district);
+        std::process::exit(1);
+    };
+    let district = chosen["district"].as_str().unwrap_or_default().to_owned();
+    let district_students = chosen["students"].as_i64().unwrap_or(0);
+    if students == 0 {
+        failures.push("the store holds no students: build the folder first".into());
+    }
+    let day_uploads = |v: &Value| v["per_day"].as_array().into_iter().flatten().map(|d| d["uploads"].as_i64().unwrap_or(0)).sum::<i64>();
+    let (bad, _) = verify(&ctx, students, &district, district_students).await;
+    failures.extend(bad.into_iter().map(|b| format!("before: {b}")));
+    let routes = Arc::new(vec![
+        Route { name: "stats", path: "/api/admin/stats".into(), auth: true, students: Some(students) },
+        Route { name: "stats_district", path: format!("/api/admin/stats?district={}", pct_encode(&district)), auth: true, students: Some(district_students) },
+        Route { name: "progress", path: "/api/admin/progress".into(), auth: true, students: None },
+        Route { name: "window", path: "/api/window".into(), auth: false, students: None },
+    ]);
+    let mut answer_kb = serde_json::Map::new();
+    for route in routes.iter().take(3) {
+        let r = ctx.client.get(format!("{}{}", ctx.url, route.path)).bearer_auth(&ctx.bureau).send().await.unwrap();
+        answer_kb.insert(route.name.to_owned(), json!(r2(r.bytes().await.map(|b| b.len()).unwrap_or(0) as f64 / 1024.0)));
+    }
+
+    let quiet = {
+        let ctx = Arc::new(Ctx { teachers: Vec::new(), client: ctx.client.clone(), url: ctx.url.clone(), bureau: ctx.bureau.clone(), valid: ctx.valid.clone(), reject: ctx.reject.clone() });
+        measure(&ctx, &routes, args.clients, args.stats_seconds).await
+    };
+    let (bad, after_quiet) = verify(&ctx, students, &district, district_students).await;
+    failures.extend(bad.into_iter().map(|b| format!("after the quiet run: {b}")));
+    if after_quiet["counts"] != before["counts"] || after_quiet["per_day"] != before["per_day"] {
+        failures.push("the figures changed during the quiet run".into());
+    }
+    let (quiet_json, quiet_failures) = phase_json(&routes, &quiet);
+    if quiet_failures > 0 {
+        failures.push(format!("quiet: {quiet_failures} measured requests failed or answered wrong figures"));
+    }
+
+    let mut loaded_json = Value::Null;
+    let mut background = Value::Null;
+    if !args.stats_quiet_only {
+        // One school per district that nobody registered yet, and its students with no photo.
+        let run = format!("{:x}", chrono::Utc::now().timestamp_millis());
+        let schools = get_json(&ctx, "/api/admin/schools", "schools").await;
+        let mut picked: BTreeMap<String, String> = BTreeMap::new();
+        for s in schools["schools"].as_array().into_iter().flatten() {
+            if s["username"].is_null() {
+                picked.entry(s["district"].as_str().unwrap_or_default().to_owned()).or_insert_with(|| s["registration_code"].as_str().unwrap_or_default().to_owned());
+            }
+        }
+        let mut rosters: Vec<Vec<String>> = Vec::new();
+        for (j, code) in picked.values().enumerate() {
+            let v = expect_json(
+                client.post(format!("{url}/api/registration")).json(&json!({"code": code, "username": format!("a{run}x{j}"), "password": "load1234"})).send().await.unwrap(),
+                "register",
+            )
+            .await;
+            let token = v["token"].as_str().unwrap().to_owned();
+            let list = expect_json(client.get(format!("{url}/api/students?status=not_uploaded")).bearer_auth(&token).send().await.unwrap(), "roster").await;
+            rosters.push(list["students"].as_array().into_iter().flatten().filter_map(|s| s["student_id"].as_str().map(str::to_owned)).collect());
+            ctx.teachers.push(token);
+        }
+        let every = args.stats_reject_every.max(1);
+        let mut jobs = Vec::new();
+        for r in 0..rosters.iter().map(Vec::len).max().unwrap_or(0) {
+            for (j, list) in rosters.iter().enumerate() {
+                if let Some(id) = list.get(r) {
+                    jobs.push(Job { teacher: j, student_id: id.clone(), reject: jobs.len() % every == every - 1 });
+                }
+            }
+        }
+        let ctx = Arc::new(ctx);
+        let tally = Arc::new(UploadTally::default());
+        let deadline = Instant::now() + Duration::from_secs(args.stats_seconds);
+        let bg = tokio::spawn(upload_paced(ctx.clone(), jobs, args.stats_upload_rate, deadline, tally.clone()));
+        let loaded = measure(&ctx, &routes, args.clients, args.stats_seconds).await;
+        let bg_hist = bg.await.unwrap();
+        let (after_loaded, _) = progress_sums(&ctx).await;
+        let accepted = tally.accepted.load(Ordering::Relaxed) as i64;
+        let not_uploaded = before["counts"]["not_uploaded"].as_i64().unwrap_or(0) - accepted;
+        let settle_secs = settle(&ctx, not_uploaded).await;
+        let (bad, end) = verify(&ctx, students, &district, district_students).await;
+        failures.extend(bad.into_iter().map(|b| format!("after the loaded run: {b}")));
+        if day_uploads(&end) != day_uploads(&before) + accepted {
+            failures.push(format!("per_day uploads {} != {} before + {accepted} accepted", day_uploads(&end), day_uploads(&before)));
+        }
+        if tally.failed.load(Ordering::Relaxed) > 0 {
+            failures.push(format!("{} uploads failed", tally.failed.load(Ordering::Relaxed)));
+        }
+        let (json, loaded_failures) = phase_json(&routes, &loaded);
+        if loaded_failures > 0 {
+            failures.push(format!("with uploads: {loaded_failures} measured requests failed or answered wrong figures"));
+        }
+        loaded_json = json;
+        background = json!({
+            "teachers": ctx.teachers.len(),
+            "target_per_sec": args.stats_upload_rate,
+            "accepted": accepted,
+            "accepted_per_sec": (accepted as f64 / args.stats_seconds as f64).round(),
+            "with_the_rejected_photo": tally.rejected_photos.load(Ordering::Relaxed),
+            "busy_answers": tally.busy.load(Ordering::Relaxed),
+            "upload_ms": hist_json(&bg_hist),
+            "still_uploaded_when_the_run_ended": after_loaded[1],
+            "settled_after_seconds": settle_secs,
+            "counts_at_end": end["counts"],
+        });
+    }
+
+    let len = |k: &str| before[k].as_array().map(|a| a.len()).unwrap_or(0);
+    let summary = json!({
+        "mode": "stats_no_seed",
+        "clients": args.clients,
+        "seconds_per_phase": args.stats_seconds,
+        "students": students,
+        "district": district,
+        "district_students": district_students,
+        "figures": {
+            "districts": districts.len(),
+            "per_day_entries": len("per_day"),
+            "rejection_codes": len("by_reason"),
+            "appeal_codes": before["appeals"]["by_code"].as_array().map(|a| a.len()).unwrap_or(0),
+            "appeals": before["appeals"]["total"],
+            "overruled": before["appeals"]["overruled"],
+            "uploads": day_uploads(&before),
+            "counts": before["counts"],
+        },
+        "answer_kb": answer_kb,
+        "database": db_size(args.stats_db.as_deref()),
+        "quiet": quiet_json,
+        "with_uploads": loaded_json,
+        "background_uploads": background,
+        "server_rss_mb": {"end": args.server_pid.and_then(|p| super::rss_kb(p, "VmRSS:")).map(|k| k / 1024), "peak": args.server_pid.and_then(|p| super::rss_kb(p, "VmHWM:")).map(|k| k / 1024)},
+        "failures": failures,
+    });
+    println!("{}", serde_json::to_string_pretty(&summary).unwrap());
+    if !failures.is_empty() {
+        std::process::exit(1);
+    }
+}
+
 pub async fn run(args: &Args, client: &Client, url: &str, bureau: &str, valid: Arc<Vec<u8>>) {
     let reject = Arc::new(std::fs::read(&args.stats_reject_photo).expect("read --stats-reject-photo"));
     let (n, n_schools, n_districts) = (args.stats_students, args.stats_schools.max(1), args.stats_districts.max(1));
