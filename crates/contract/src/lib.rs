@@ -4,7 +4,7 @@
 //! saying which rule broke) when the adapter misbehaves. An adapter crate runs them all with
 //! one line in a test file:
 //!
-//! ```ignore
+//! ```text
 //! async fn fixture() -> gradphoto_contract::Fixture { /* fresh records + store */ }
 //! gradphoto_contract::contract_tests!(fixture());
 //! ```
