@@ -7,6 +7,7 @@
 # logs in with a personal code and uploads, racing the teacher on every 10th student).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib/wait-for-server.sh
 clients=${1:-64}
 students=${2:-2000}
 shift $(( $# > 2 ? 2 : $# ))
@@ -16,12 +17,6 @@ data=$(mktemp -d)
 GRADPHOTO_LOG=warn target/release/gradphoto serve --demo --data "$data" --addr "127.0.0.1:0" "$@" > "$data/server.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null; rm -rf "$data"' EXIT
-url=""
-for _ in $(seq 100); do
-  url=$(awk '/^listening on /{print $3; exit}' "$data/server.log")
-  [ -n "$url" ] && curl -fs "$url/api/window" >/dev/null && break
-  sleep 0.1
-done
-[ -n "$url" ] || { echo "bench-load.sh: the server never printed its address:" >&2; cat "$data/server.log" >&2; exit 1; }
+wait_for_server "$data/server.log" bench-load.sh
 target/release/gradphoto-loadgen --url "$url" --clients "$clients" --students "$students" \
   --photo crates/core/tests/corpus/astronaut_valid.jpg --server-pid "$pid" ${LOADGEN_ARGS:-}

@@ -20,6 +20,7 @@
 #                      both given: nothing is built here (another checkout's binaries)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib/wait-for-server.sh
 clients=${1:-8}
 shift $(( $# > 0 ? 1 : 0 ))
 bin=${GRADPHOTO_BIN:-target/release/gradphoto}
@@ -47,13 +48,7 @@ fi
 GRADPHOTO_LOG=warn "$bin" serve --data "$data" --addr "127.0.0.1:0" > "$data/server.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null || true; [ "$keep" = 1 ] || rm -rf "$data"' EXIT
-url=""
-for _ in $(seq 100); do
-  url=$(awk '/^listening on /{print $3; exit}' "$data/server.log")
-  [ -n "$url" ] && curl -fs "$url/api/window" >/dev/null && break
-  sleep 0.1
-done
-[ -n "$url" ] || { echo "bench-stats-aged.sh: the server never printed its address:" >&2; cat "$data/server.log" >&2; exit 1; }
+wait_for_server "$data/server.log" bench-stats-aged.sh
 status=0
 target/release/gradphoto-loadgen --url "$url" --clients "$clients" --stats --stats-no-seed \
   --photo crates/core/tests/corpus/astronaut_valid.jpg \

@@ -10,6 +10,7 @@
 # e.g. scripts/bench-stats.sh 8 --stats-students 50000 --stats-seconds 10
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib/wait-for-server.sh
 clients=${1:-8}
 shift $(( $# > 0 ? 1 : 0 ))
 cargo build --release -q -p gradphoto-local -p gradphoto-loadgen
@@ -17,13 +18,7 @@ data=$(mktemp -d)
 GRADPHOTO_LOG=warn target/release/gradphoto serve --demo --data "$data" --addr "127.0.0.1:0" > "$data/server.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null; rm -rf "$data"' EXIT
-url=""
-for _ in $(seq 100); do
-  url=$(awk '/^listening on /{print $3; exit}' "$data/server.log")
-  [ -n "$url" ] && curl -fs "$url/api/window" >/dev/null && break
-  sleep 0.1
-done
-[ -n "$url" ] || { echo "bench-stats.sh: the server never printed its address:" >&2; cat "$data/server.log" >&2; exit 1; }
+wait_for_server "$data/server.log" bench-stats.sh
 status=0
 target/release/gradphoto-loadgen --url "$url" --clients "$clients" --stats \
   --photo crates/core/tests/corpus/astronaut_valid.jpg \
