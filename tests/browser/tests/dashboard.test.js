@@ -66,9 +66,9 @@ before(async () => {
   b1 = await makeSchool({ bureau, district: DB, names: ["许诺", "何以琛", "吕清扬"] });
   b1.stage = "senior";
   const [ta1, ta2, tb1] = [await registerSchool(a1.code), await registerSchool(a2.code), await registerSchool(b1.code)];
-  const seeds = new Set();
-  while (seeds.size < 4) seeds.add(Math.floor(Math.random() * 256));
-  const [s1, s2, s3, s4] = [...seeds];
+  // Fixed seeds no other test uses: the tests share one server, and a photo equal to another
+  // school's is flagged duplicate_photo (review-policy's clean photo, seed 85, must stay clean).
+  const [s1, s2, s3, s4] = [204, 51, 153, 102];
   const sid = (school, i) => school.students[i].student_id;
 
   // DA: 5 uploads; approvals 2 (one overruling the check); rejections 3 (2 by the check, 1 by a reviewer).
