@@ -103,7 +103,7 @@ fn write_transition<E>(conn: &Connection, t: &Transition) -> Result<(), Fail<E>>
     ])?;
     let delta = t.stats_delta();
     if !delta.is_empty() {
-        stats::apply(conn, &stats::district_of(conn, &s.student_id)?, &delta)?;
+        stats::apply(conn, &stats::district_of(conn, &s.school_id)?, &delta)?;
     }
     Ok(())
 }
@@ -303,7 +303,6 @@ impl Records for SqliteRecords {
             )?;
             let (mut imported, mut updated) = (0u32, 0u32);
             let mut enrolled: BTreeMap<String, i64> = BTreeMap::new();
-            let mut district_of = tx.prepare_cached("SELECT district FROM schools WHERE school_id = ?1")?;
             // Rows apply in order: a student listed twice is imported once and then updated
             // (the later row wins), exactly as two consecutive imports would do.
             for row in &rows {
@@ -313,8 +312,7 @@ impl Records for SqliteRecords {
                         let s = lifecycle::enrol(row);
                         insert.execute(params![s.student_id.as_str(), s.school_id, s.name, s.class, s.status.as_str(), s.generation, s.version as i64])?;
                         imported += 1;
-                        let district: String = district_of.query_row([&s.school_id], |r| r.get(0))?;
-                        *enrolled.entry(district).or_default() += 1;
+                        *enrolled.entry(stats::district_of(tx, &s.school_id)?).or_default() += 1;
                     }
                     Some(school) if school == row.school_id => {
                         update.execute(params![row.student_id.as_str(), row.name, row.class])?;

@@ -5,7 +5,6 @@
 use super::codec;
 use chrono::{Datelike, NaiveDate};
 use gradphoto_core::stats::{DayCounts, StatKey, Stats, StatsDelta};
-use gradphoto_core::StudentId;
 use rusqlite::{Connection, params};
 use std::collections::BTreeMap;
 
@@ -31,10 +30,9 @@ pub(super) fn apply(conn: &Connection, district: &str, delta: &StatsDelta) -> ru
     Ok(())
 }
 
-/// The district of a student's school (what its transitions count towards).
-pub(super) fn district_of(conn: &Connection, student_id: &StudentId) -> rusqlite::Result<String> {
-    conn.prepare_cached("SELECT sc.district FROM students st JOIN schools sc ON sc.school_id = st.school_id WHERE st.student_id = ?1")?
-        .query_row([student_id.as_str()], |r| r.get(0))
+/// The district of a school (what its students' transitions and enrolments count towards).
+pub(super) fn district_of(conn: &Connection, school_id: &str) -> rusqlite::Result<String> {
+    conn.prepare_cached("SELECT district FROM schools WHERE school_id = ?1")?.query_row([school_id], |r| r.get(0))
 }
 
 pub(super) fn read(conn: &Connection, district: Option<&str>) -> rusqlite::Result<BTreeMap<String, Stats>> {
