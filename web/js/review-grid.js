@@ -143,10 +143,20 @@ export function mountGrid(root, ctx) {
   // Enlarged view and reason list: modal dialogs, so focus and Esc behave as expected.
   const zoom = h("dialog", { id: "tile-zoom", class: "zoom", "aria-labelledby": "zoom-title" });
   const palette = h("dialog", { id: "reason-palette", class: "palette", "aria-labelledby": "palette-title" });
-  zoom.addEventListener("close", () => {
+  // The close event comes a task later, after the browser has put focus back on the tile that
+  // opened the view; closing through closeZoom moves it to the tile shown, at once.
+  function closeZoom() {
     const i = st.zoomIndex;
     st.zoomIndex = -1;
+    if (zoom.open) zoom.close();
     if (i >= 0) focusTile(i);
+  }
+  zoom.addEventListener("cancel", (e) => {
+    e.preventDefault();
+    closeZoom();
+  });
+  zoom.addEventListener("close", () => {
+    if (st.zoomIndex >= 0) closeZoom();
   });
   palette.addEventListener("close", () => {
     const p = st.palette;
@@ -527,7 +537,7 @@ export function mountGrid(root, ctx) {
             h("span", { class: "spacer" }),
             h("button", { type: "button", disabled: i === 0, onclick: () => zoomMove(-1) }, "上一张（←）"),
             h("button", { type: "button", disabled: i >= st.items.length - 1, onclick: () => zoomMove(1) }, "下一张（→）"),
-            h("button", { type: "button", id: "zoom-close", onclick: () => zoom.close() }, "关闭（Esc）")
+            h("button", { type: "button", id: "zoom-close", onclick: () => closeZoom() }, "关闭（Esc）")
           )
         )
       )
@@ -624,7 +634,7 @@ export function mountGrid(root, ctx) {
       if (k === "ArrowLeft" || k === "ArrowUp") zoomMove(-1);
       else if (k === "ArrowRight" || k === "ArrowDown") zoomMove(1);
       else if (k.toLowerCase() === "n") zoom.querySelector("#zoom-note").focus();
-      else if (k === " " || (k === "Enter" && !(t && t.tagName === "BUTTON"))) zoom.close();
+      else if (k === " " || (k === "Enter" && !(t && t.tagName === "BUTTON"))) closeZoom();
       else if (!common(e, i)) return;
       e.preventDefault();
       return;
@@ -644,7 +654,7 @@ export function mountGrid(root, ctx) {
   function common(e, i) {
     const k = e.key;
     if (k === "A" && e.shiftKey) {
-      if (zoom.open) zoom.close();
+      if (zoom.open) closeZoom();
       submitPage();
     } else if (k.toLowerCase() === "r" && !e.shiftKey) openPalette(i);
     else if (k.toLowerCase() === "u") unmark(i);
@@ -674,6 +684,7 @@ export function mountGrid(root, ctx) {
       document.removeEventListener("keydown", onKey);
       document.removeEventListener("pointerdown", onActivity);
       clearInterval(ticker);
+      st.zoomIndex = -1;
       if (zoom.open) zoom.close();
       if (palette.open) palette.close();
     },
