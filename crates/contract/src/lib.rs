@@ -68,6 +68,7 @@ macro_rules! contract_tests {
             two_reviewers_deciding_one_page_at_once_decide_each_photo_once,
             parent_codes_replace_the_old_one_and_move_its_version,
             stats_equal_the_records_and_a_replay_of_the_audit_trail,
+            stats_rebuild_restores_the_counters_from_the_records,
             a_parent_and_a_teacher_uploading_at_once_have_one_winner,
             store_read_limit_and_not_found,
             store_delete_is_idempotent,

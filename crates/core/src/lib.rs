@@ -12,6 +12,7 @@ pub mod ports;
 pub mod purge;
 pub mod review_reasons;
 pub mod stats;
+pub mod stats_repair;
 pub mod upload;
 pub mod window;
 

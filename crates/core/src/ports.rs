@@ -276,6 +276,9 @@ pub trait Records: Send + Sync + 'static {
     /// Each district's statistics (one district, if asked), kept by counters every transition
     /// and roster import moves in its own transaction (`stats`). Survives a purge.
     async fn stats(&self, district: Option<&str>) -> Result<BTreeMap<String, crate::stats::Stats>, BackendError>;
+    /// Replaces every district's counters with `figures` (`stats_repair::rebuild`, which runs
+    /// it only while the window is closed).
+    async fn replace_stats(&self, figures: &BTreeMap<String, crate::stats::Stats>) -> Result<(), BackendError>;
     /// Approved students, of one school or all, ordered by school then student id.
     async fn approved(&self, school_id: Option<&str>) -> Result<Vec<Student>, BackendError>;
     async fn audit_trail(&self, student_id: &StudentId) -> Result<Vec<AuditEvent>, BackendError>;

@@ -118,7 +118,7 @@ async fn delete_prefix(store: &dyn PhotoStore, prefix: &str) -> Result<usize, Ba
 }
 
 /// Polls every future until all are done (the core has no async runtime or futures crate).
-async fn join_all<'a, T>(mut futs: Vec<Pin<Box<dyn Future<Output = T> + Send + 'a>>>) -> Vec<T> {
+pub(crate) async fn join_all<'a, T>(mut futs: Vec<Pin<Box<dyn Future<Output = T> + Send + 'a>>>) -> Vec<T> {
     let mut out: Vec<Option<T>> = futs.iter().map(|_| None).collect();
     poll_fn(|cx| {
         let mut pending = false;

@@ -294,14 +294,60 @@ impl Stats {
     /// The figures a history adds up to: the enrolments and every audit event, per district.
     /// The contract suite compares the adapters' counters with this.
     pub fn replay<'a>(enrolled: impl IntoIterator<Item = (&'a str, i64)>, events: impl IntoIterator<Item = (&'a str, &'a AuditEvent)>) -> BTreeMap<String, Stats> {
-        let mut out: BTreeMap<String, Stats> = BTreeMap::new();
+        let mut r = Replay::default();
         for (district, n) in enrolled {
-            out.entry(district.to_owned()).or_default().apply(&StatsDelta::enrolled(n));
+            r.enrol(district, n);
         }
         for (district, e) in events {
-            out.entry(district.to_owned()).or_default().apply(&StatsDelta::of(e));
+            r.event(district, e);
         }
-        out.into_iter().map(|(d, s)| (d, s.normalized())).collect()
+        r.finish()
+    }
+
+    /// Every counter with its value, as the stores write them (the inverse of [`Stats::add`]):
+    /// reading these back with `add` gives the same figures.
+    pub fn entries(&self) -> Vec<(StatKey, i64)> {
+        let mut out = vec![(StatKey::Students, self.students)];
+        out.extend(self.counts.iter().map(|(st, n)| (StatKey::Status(*st), *n)));
+        out.extend(self.rejected_by_code.iter().map(|(c, n)| (StatKey::Rejected(c.clone()), *n)));
+        out.extend([(StatKey::Appeals, self.appeals.appealed), (StatKey::Overrules, self.appeals.overruled)]);
+        for (c, a) in &self.appeals_by_code {
+            out.extend([(StatKey::Appealed(c.clone()), a.appealed), (StatKey::Overruled(c.clone()), a.overruled)]);
+        }
+        for (date, d) in &self.per_day {
+            out.extend([
+                (StatKey::Day(*date, DayField::Uploads), d.uploads),
+                (StatKey::Day(*date, DayField::Approved), d.approved),
+                (StatKey::Day(*date, DayField::Rejected), d.rejected),
+            ]);
+        }
+        out.retain(|(_, n)| *n != 0);
+        out
+    }
+}
+
+/// A replay fed one enrolment or event at a time, so a city's audit trail need not be held in
+/// memory at once (`stats_repair`).
+#[derive(Debug, Default)]
+pub struct Replay {
+    out: BTreeMap<String, Stats>,
+}
+
+impl Replay {
+    pub fn enrol(&mut self, district: &str, n: i64) {
+        self.at(district).apply(&StatsDelta::enrolled(n));
+    }
+    pub fn event(&mut self, district: &str, e: &AuditEvent) {
+        self.at(district).apply(&StatsDelta::of(e));
+    }
+    fn at(&mut self, district: &str) -> &mut Stats {
+        if !self.out.contains_key(district) {
+            self.out.insert(district.to_owned(), Stats::default());
+        }
+        self.out.get_mut(district).expect("inserted above")
+    }
+    pub fn finish(self) -> BTreeMap<String, Stats> {
+        self.out.into_iter().map(|(d, s)| (d, s.normalized())).collect()
     }
 }
 

@@ -101,12 +101,28 @@ impl DynamoRecords {
     /// Deletes items by key, 25 per request, retrying unprocessed ones.
     async fn batch_delete(&self, keys: Vec<Item>) -> Result<(), BackendError> {
         use aws_sdk_dynamodb::types::{DeleteRequest, WriteRequest};
-        for chunk in keys.chunks(25) {
-            let mut reqs: Vec<WriteRequest> = chunk
-                .iter()
-                .map(|k| DeleteRequest::builder().set_key(Some(k.clone())).build().map(|d| WriteRequest::builder().delete_request(d).build()))
-                .collect::<Result<_, _>>()
-                .map_err(BackendError::new)?;
+        let reqs: Vec<WriteRequest> = keys
+            .into_iter()
+            .map(|k| DeleteRequest::builder().set_key(Some(k)).build().map(|d| WriteRequest::builder().delete_request(d).build()))
+            .collect::<Result<_, _>>()
+            .map_err(BackendError::new)?;
+        self.batch_write(reqs).await
+    }
+
+    /// Puts whole items, 25 per request, retrying unprocessed ones.
+    async fn batch_put(&self, items: Vec<Item>) -> Result<(), BackendError> {
+        use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+        let reqs: Vec<WriteRequest> = items
+            .into_iter()
+            .map(|i| PutRequest::builder().set_item(Some(i)).build().map(|p| WriteRequest::builder().put_request(p).build()))
+            .collect::<Result<_, _>>()
+            .map_err(BackendError::new)?;
+        self.batch_write(reqs).await
+    }
+
+    async fn batch_write(&self, reqs: Vec<aws_sdk_dynamodb::types::WriteRequest>) -> Result<(), BackendError> {
+        for chunk in reqs.chunks(25) {
+            let mut reqs = chunk.to_vec();
             let mut attempt = 0;
             while !reqs.is_empty() {
                 let resp = self
@@ -120,7 +136,7 @@ impl DynamoRecords {
                 if !reqs.is_empty() {
                     attempt += 1;
                     if attempt > tx::MAX_ATTEMPTS {
-                        return Err(BackendError::new("batch delete: items left unprocessed"));
+                        return Err(BackendError::new("batch write: items left unprocessed"));
                     }
                     tx::backoff(attempt).await;
                 }

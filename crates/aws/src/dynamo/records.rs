@@ -398,6 +398,10 @@ impl Records for DynamoRecords {
         self.read_stats(district).await
     }
 
+    async fn replace_stats(&self, figures: &BTreeMap<String, gradphoto_core::stats::Stats>) -> Result<(), BackendError> {
+        self.rewrite_stats(figures).await
+    }
+
     async fn approved(&self, school_id: Option<&str>) -> Result<Vec<Student>, BackendError> {
         let sk = school_id.map(|sc| ("begins_with", format!("{sc}#")));
         let mut out: Vec<Student> = self.students_in_status(Status::Approved, sk, None, 0).await?.into_iter().map(|s| s.student).collect();

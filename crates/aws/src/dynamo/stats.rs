@@ -52,6 +52,42 @@ impl DynamoRecords {
     }
 }
 
+impl DynamoRecords {
+    /// Replaces every counter: deletes the items of all shards, then writes the figures to
+    /// shard 0 — a totals item per district (enrolment, status counts, codes) and an item per
+    /// day of its series. Not one transaction (a city's figures exceed 100 items): the caller
+    /// runs it while the window is closed (`stats_repair::rebuild`), and running it again
+    /// finishes an interrupted one.
+    pub(super) async fn rewrite_stats(&self, figures: &BTreeMap<String, Stats>) -> Result<(), BackendError> {
+        let old = try_join_all((0..keys::STATS_SHARDS).map(|shard| {
+            let cond = Cond::new("#p = :p").name("#p", PK).value(":p", super::tx::s(keys::stats_pk(shard)));
+            self.query(Query { index: None, cond, filter: None, forward: true, consistent: true, limit: 0 })
+        }))
+        .await?;
+        let old_keys: Vec<Item> = old.iter().flatten().map(|i| i.iter().filter(|(k, _)| *k == PK || *k == SK).map(|(k, v)| (k.clone(), v.clone())).collect()).collect();
+        self.batch_delete(old_keys).await?;
+        self.batch_put(items_of(figures)).await
+    }
+}
+
+/// The items that hold `figures` in shard 0 (read back by [`add_item`]).
+fn items_of(figures: &BTreeMap<String, Stats>) -> Vec<Item> {
+    let mut out = Vec::new();
+    for (district, stats) in figures {
+        let mut by_item: BTreeMap<Option<chrono::NaiveDate>, Item> = BTreeMap::new();
+        for (key, by) in stats.entries() {
+            // Status counts go to the totals item: after a rebuild they are no day's moves.
+            let day = match key {
+                StatKey::Day(d, _) => Some(d),
+                _ => None,
+            };
+            by_item.entry(day).or_insert_with(|| super::tx::key(keys::stats_pk(0), keys::stats_sk(district, day))).insert(key.name(), n(by));
+        }
+        out.extend(by_item.into_values());
+    }
+    out
+}
+
 fn add_item(out: &mut BTreeMap<String, Stats>, item: &Item, only: Option<&str>) {
     let Some(sk) = item.get(SK).and_then(|v| v.as_s().ok()) else { return };
     let Some(district) = keys::stats_district(sk) else { return };
@@ -77,6 +113,30 @@ mod tests {
     fn max_size(district: &str, keys: &[StatKey], day: Option<chrono::NaiveDate>) -> usize {
         let key = PK.len() + keys::stats_pk(keys::STATS_SHARDS - 1).len() + SK.len() + keys::stats_sk(district, day).len();
         key + keys.iter().map(|k| k.name().len() + 21).sum::<usize>()
+    }
+
+    #[test]
+    fn rebuilt_items_read_back_to_the_figures() {
+        let d = chrono::NaiveDate::from_ymd_opt(2026, 6, 10).unwrap();
+        let mut s = Stats::default();
+        for (key, by) in [
+            (StatKey::Students, 4),
+            (StatKey::Status(Status::NotUploaded), 3),
+            (StatKey::Status(Status::Rejected), 1),
+            (StatKey::Rejected("blurry".into()), 1),
+            (StatKey::Day(d, DayField::Uploads), 1),
+            (StatKey::Day(d, DayField::Rejected), 1),
+        ] {
+            s.add(&key, by);
+        }
+        let figures = BTreeMap::from([("徐汇区".to_owned(), s.clone()), ("A#B".to_owned(), s)]);
+        let items = items_of(&figures);
+        assert_eq!(items.len(), 4, "a totals item and one day item per district");
+        let mut back = BTreeMap::new();
+        for item in &items {
+            add_item(&mut back, item, None);
+        }
+        assert_eq!(back, figures);
     }
 
     #[test]

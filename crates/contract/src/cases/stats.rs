@@ -110,3 +110,81 @@ pub async fn stats_equal_the_records_and_a_replay_of_the_audit_trail(fx: &Fixtur
     assert_eq!((w.students, w.counts.get(&Status::Rejected), w.counts.get(&Status::Approved)), (16, Some(&4), Some(&4)));
     assert_eq!(w.counts.get(&Status::NotUploaded), Some(&4));
 }
+
+/// A table deployed before the counters existed, and counters that drifted: `stats_repair`
+/// finds the difference from the records and rebuilds them, only while the window is closed,
+/// and never after a purge (the figures are then all that is left).
+pub async fn stats_rebuild_restores_the_counters_from_the_records(fx: &Fixture) {
+    use gradphoto_core::stats_repair::{self, Drift, RepairError};
+    use gradphoto_core::{Campaign, DailyTime};
+    let r = fx.records();
+    let u = Uniq::new();
+    let (east, west) = (u.district(1), u.district(2));
+    let a = school_with(r, &u, 1, &east, &(1..=6).map(|k| (k, "1班")).collect::<Vec<_>>()).await;
+    school_with(r, &u, 2, &west, &[(11, "1班"), (12, "1班")]).await;
+    let h = u.hash();
+    for k in 1..=4 {
+        upload(r, &a.school_id, &u.student(k), &u.ticket(k), at_min(k as i64)).await;
+    }
+    decide(r, &u.student(1), &u.ticket(1), &judged(Some(h)), at_min(10)).await;
+    decide(r, &u.student(2), &u.ticket(2), &passed(h ^ 2, &[]), at_min(10)).await;
+    decide(r, &u.student(3), &u.ticket(3), &failed(None, &[("blurry", "模糊")]), at_min(10)).await;
+    r.appeal(&u.student(1), &appeal(&u.ticket(1), &a.school_id), at_min(11)).await.expect("appeal");
+    r.review(&u.student(1), Some(&u.ticket(1)), Decision::Approve, &[], None, "rev1", at_min(12)).await.expect("overrule");
+    r.review(&u.student(2), None, Decision::Reject, &[Reason::new("phone_photo", "手机")], None, "rev1", at_min(12)).await.expect("reject");
+
+    let kept = r.stats(None).await.expect("stats");
+    let fine = stats_repair::check(r).await.expect("check");
+    assert_eq!(fine.drift, vec![], "counters written with the transitions equal the records");
+    assert_eq!((fine.districts, fine.students), (2, 8));
+
+    // Deployed before the counters: none at all. The check names what is missing.
+    r.replace_stats(&BTreeMap::new()).await.expect("clear");
+    assert!(r.stats(None).await.expect("stats").values().all(|s| *s == Stats::default()), "no counters left");
+    let missing = stats_repair::check(r).await.expect("check");
+    assert!(
+        missing.drift.contains(&Drift { district: east.clone(), figure: "students".into(), counted: 0, replayed: 6 }),
+        "{:?}",
+        missing.drift
+    );
+    assert!(missing.drift.iter().any(|d| d.district == east && d.figure == "overruled:background_not_white" && d.replayed == 1));
+
+    // Open window: refused, nothing written.
+    let campaign = Campaign {
+        name: "2026届".into(),
+        starts_on: day_of(t0()) - Duration::days(10),
+        ends_on: day_of(t0()) + Duration::days(10),
+        daily_open: DailyTime::parse("06:00").unwrap(),
+        daily_close: DailyTime::parse("24:00").unwrap(),
+        timezone: "Asia/Shanghai".parse().unwrap(),
+        review_policy: ReviewPolicy::default(),
+        parents_enabled: false,
+    };
+    r.put_campaign(&campaign).await.expect("campaign");
+    let open = t0(); // 16:00 in Shanghai
+    let night = t0() + Duration::hours(11); // 03:00 in Shanghai: maintenance
+    assert!(matches!(stats_repair::rebuild(r, open, false).await, Err(RepairError::WindowOpen(_))), "refused while open");
+    assert!(r.stats(None).await.expect("stats").values().all(|s| *s == Stats::default()), "nothing written by a refusal");
+
+    let done = stats_repair::rebuild(r, night, false).await.expect("rebuild at night");
+    assert_eq!(done.drift, missing.drift, "the rebuild reports what it put right");
+    assert_eq!(r.stats(None).await.expect("stats"), kept, "rebuilt figures equal the ones the transitions wrote");
+
+    // A lost write: one district's figure off by five. Put right, and the next check is clean.
+    let mut drifted = kept.clone();
+    drifted.get_mut(&west).expect("west").students += 5;
+    r.replace_stats(&drifted).await.expect("drift");
+    assert_eq!(stats_repair::check(r).await.expect("check").drift, vec![Drift { district: west.clone(), figure: "students".into(), counted: 7, replayed: 2 }]);
+    assert_eq!(stats_repair::rebuild(r, open, true).await.expect("forced").drift.len(), 1);
+    assert_eq!(stats_repair::check(r).await.expect("check").drift, vec![]);
+    assert_eq!(r.stats(None).await.expect("stats"), kept);
+    // Transitions after a rebuild still add to the rebuilt counters.
+    upload(r, &a.school_id, &u.student(5), &u.ticket(5), at_min(30)).await;
+    assert_eq!(stats_repair::check(r).await.expect("check").drift, vec![], "a transition after the rebuild counts");
+
+    // After a purge the records hold no students: a rebuild would wipe the campaign's figures.
+    let before_purge = r.stats(None).await.expect("stats");
+    r.purge_personal_data().await.expect("purge");
+    assert!(matches!(stats_repair::rebuild(r, night, false).await, Err(RepairError::NothingToReplay(8))));
+    assert_eq!(r.stats(None).await.expect("stats"), before_purge, "the figures survive");
+}

@@ -616,6 +616,11 @@ impl Records for SqliteRecords {
         self.read(move |c| Ok(stats::read(c, district.as_deref())?)).await
     }
 
+    async fn replace_stats(&self, figures: &BTreeMap<String, Stats>) -> Result<(), BackendError> {
+        let figures = figures.clone();
+        self.write(move |tx| Ok(stats::replace(tx, &figures)?)).await
+    }
+
     async fn audit_trail(&self, student_id: &StudentId) -> Result<Vec<AuditEvent>, BackendError> {
         let id = student_id.clone();
         self.read(move |c| {

@@ -82,3 +82,22 @@ pub(super) fn backfill(conn: &Connection) -> rusqlite::Result<()> {
     }
     Ok(())
 }
+
+/// Replaces every counter with `figures`, in the caller's transaction.
+pub(super) fn replace(conn: &Connection, figures: &BTreeMap<String, Stats>) -> rusqlite::Result<()> {
+    conn.execute("DELETE FROM stats", [])?;
+    conn.execute("DELETE FROM stats_days", [])?;
+    let mut put = conn.prepare_cached("INSERT INTO stats (district, key, n) VALUES (?1, ?2, ?3)")?;
+    let mut put_day = conn.prepare_cached("INSERT INTO stats_days (district, day, uploads, approved, rejected) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+    for (district, s) in figures {
+        for (key, n) in s.entries() {
+            if !matches!(key, StatKey::Day(..)) {
+                put.execute(params![district, key.name(), n])?;
+            }
+        }
+        for (date, c) in &s.per_day {
+            put_day.execute(params![district, date.num_days_from_ce(), c.uploads, c.approved, c.rejected])?;
+        }
+    }
+    Ok(())
+}

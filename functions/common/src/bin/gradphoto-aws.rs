@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 use gradphoto_aws::{Adapters, Settings, schema};
 use gradphoto_core::ports::Records;
 use gradphoto_core::purge;
+use gradphoto_core::stats_repair;
 use gradphoto_core::upload::{InlineChecker, process_landed};
 use gradphoto_core::Role;
 use std::io::Write;
@@ -58,6 +59,16 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Compares the statistics' counters with the records (every student's audit trail
+    /// replayed; exit 1 if they differ). With --rebuild, replaces them with what the records
+    /// imply: for a table deployed before the counters existed. Refused while the upload
+    /// window is open (run it in the nightly maintenance hours) unless --force.
+    Stats {
+        #[arg(long)]
+        rebuild: bool,
+        #[arg(long)]
+        force: bool,
+    },
     /// Re-runs the check for students stuck in `uploaded` (a lost S3 notification).
     Sweep {
         #[arg(long, default_value_t = 10)]
@@ -101,6 +112,14 @@ async fn run(cli: Cli) -> Result<String, String> {
             }
             let done = purge::purge(&a.records, &a.store, now, force).await.map_err(|e| e.to_string())?;
             Ok(done.describe())
+        }
+        Command::Stats { rebuild, force } => {
+            if rebuild {
+                let done = stats_repair::rebuild(&a.records, chrono::Utc::now(), force).await.map_err(|e| e.to_string())?;
+                return Ok(done.describe(true));
+            }
+            let found = stats_repair::check(&a.records).await.map_err(|e| e.to_string())?;
+            if found.drift.is_empty() { Ok(found.describe(false)) } else { Err(found.describe(false)) }
         }
         Command::Sweep { older_than_mins, max_photo_bytes } => {
             let now = chrono::Utc::now();
