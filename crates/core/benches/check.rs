@@ -53,7 +53,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let f = &faces[0];
             let h = photo::face::measure_head(black_box(&pic), f, &rules, true);
-            (photo::face::sharpness(&grey, 272, 354, f), photo::face::face_luma(&grey, 272, 354, f), photo::face::red_below_chin(&pic, f, &h, &rules))
+            (photo::face::sharpness(&grey, 272, 354, f), photo::face::face_luma(&grey, 272, 354, f), photo::scarf::measure(&pic, f, &h, photo::scarf::Colour::Red, &rules).centre)
         })
     });
     p.bench_function("phash", |b| b.iter(|| photo::phash::phash(black_box(&grey), 272, 354)));

@@ -18,6 +18,7 @@ pub const ALL: &[(&str, &str)] = &[
     ("too_dark", "照片过暗"),
     ("overexposed", "照片过亮（曝光过度）"),
     ("red_scarf", "应届初三毕业生照片不允许佩戴红领巾"),
+    ("green_scarf", "小学毕业生照片不允许佩戴绿领巾"),
     ("accessories", "照片应免冠、无佩饰"),
     ("clothing_like_background", "着装颜色不应与背景相同"),
     ("phone_photo", "请勿上传手机自行拍摄的照片，请至照相馆拍摄标准证件照"),

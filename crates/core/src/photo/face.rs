@@ -299,31 +299,3 @@ fn inner(face: &Face, shrink: f32, width: usize, height: usize) -> Rect {
     }
 }
 
-/// Share of "scarf red" pixels in the region just below the chin, as wide as two faces.
-/// Red means hue within `scarf_max_hue` degrees of pure red and saturated; the orange of a
-/// jacket or a warm skin tone sits at 15–30° and does not count.
-pub fn red_below_chin(pic: &Picture, face: &Face, head: &Head, rules: &Rules) -> f32 {
-    let (w, h) = (pic.width, pic.height);
-    let x0 = (face.cx() - face.w).max(0.0) as usize;
-    let x1 = ((face.cx() + face.w) as usize).min(w);
-    let y0 = ((head.chin + face.h * 0.05).max(0.0) as usize).min(h);
-    let y1 = ((head.chin + face.h * 1.3) as usize).min(h);
-    let (mut red, mut n) = (0usize, 0usize);
-    for y in y0..y1 {
-        for x in x0..x1 {
-            let [r, g, b] = pic.px(x, y);
-            n += 1;
-            let (mx, mn) = (r.max(g).max(b), r.min(g).min(b));
-            if r != mx || mx < rules.scarf_min_value || u32::from(mx - mn) * 100 < u32::from(mx) * u32::from(rules.scarf_min_saturation) {
-                continue;
-            }
-            // Hue of a red-dominant pixel: 60° · (g − b) / (max − min), in (−60°, 60°).
-            let hue = 60.0 * (f32::from(g) - f32::from(b)) / f32::from(mx - mn).max(1.0);
-            if hue.abs() <= rules.scarf_max_hue {
-                red += 1;
-            }
-        }
-    }
-    if n == 0 { 0.0 } else { red as f32 / n as f32 }
-}
-

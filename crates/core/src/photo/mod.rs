@@ -14,6 +14,7 @@ pub mod meta;
 pub mod phash;
 pub mod picture;
 mod rules;
+pub mod scarf;
 
 pub use rules::Rules;
 
@@ -256,14 +257,18 @@ fn face_rules(
             ),
         ));
     }
-    if stage == Stage::Junior {
-        let red = face::red_below_chin(pic, f, head, rules);
-        if red >= rules.scarf_min_fraction {
+    if let Some(colour) = scarf::Colour::banned_at(stage) {
+        let s = scarf::measure(pic, f, head, colour, rules);
+        if s.is_scarf(rules) {
+            let (code, school, name, what) = match colour {
+                scarf::Colour::Red => ("red_scarf", "初三", "红领巾", "红色"),
+                scarf::Colour::Green => ("green_scarf", "小学", "绿领巾", "绿色"),
+            };
             report.hard.push(Reason::new(
-                "red_scarf",
+                code,
                 format!(
-                    "初三毕业生照片不允许佩戴红领巾：下巴下方约 {:.0}% 的区域为红色（允许不超过 {:.0}%）；请摘下红领巾后重新拍摄",
-                    red * 100.0,
+                    "{school}毕业生照片不允许佩戴{name}：下巴下方约 {:.0}% 的区域为{what}（允许不超过 {:.0}%），两肩处没有同样的颜色；请摘下{name}后重新拍摄",
+                    s.centre * 100.0,
                     rules.scarf_min_fraction * 100.0
                 ),
             ));

@@ -90,6 +90,14 @@ pub struct Rules {
     pub scarf_max_hue: f32,
     /// …and the photo has a scarf when this share of the region below the chin is scarf red.
     pub scarf_min_fraction: f32,
+    /// A scarf is knotted at the throat and narrower than the shoulders; a red or green top
+    /// fills the shoulders too. The colour must cover less than this share of the shoulder
+    /// strips (beside the scarf region) for the finding to stand.
+    pub scarf_max_shoulder_fraction: f32,
+    /// Green neckerchief (绿领巾, primary stage): hue within `green_scarf_max_hue` degrees of
+    /// `green_scarf_hue`, saturation and value as for red.
+    pub green_scarf_hue: f32,
+    pub green_scarf_max_hue: f32,
 }
 
 impl Rules {
@@ -139,6 +147,9 @@ impl Default for Rules {
             scarf_min_saturation: 45,
             scarf_max_hue: 12.0,
             scarf_min_fraction: 0.08,
+            scarf_max_shoulder_fraction: 0.5,
+            green_scarf_hue: 140.0,
+            green_scarf_max_hue: 35.0,
         }
     }
 }

@@ -1,0 +1,188 @@
+//! Today's check on two held-out real people: the defaults were calibrated on the astronaut and
+//! Grace Hopper (`photo_faces.rs`'s corpus); Barack Obama and Joe Biden
+//! (`tests/corpus/make_corpus_people.py`, official portraits shipped in the `face_recognition`
+//! 1.3.0 PyPI package, public domain) were looked at only afterwards. Each photo must trip
+//! exactly the listed hard codes and soft flags at the listed stages — except the known misses,
+//! which are asserted to stay wrong (with why), so a fix shows and nothing hides.
+//!
+//! `precision_recall` prints the per-code table that docs/photo-checks.md quotes:
+//!     cargo test -p gradphoto-core --test photo_people -- --nocapture precision_recall
+
+use gradphoto_core::Stage;
+use gradphoto_core::photo::{self, Rules};
+use std::collections::{BTreeMap, BTreeSet};
+
+const ALL: &[Stage] = &Stage::ALL;
+const SENIOR: &[Stage] = &[Stage::Senior];
+const JUNIOR: &[Stage] = &[Stage::Junior];
+const PRIMARY: &[Stage] = &[Stage::Primary];
+const NOT_JUNIOR: &[Stage] = &[Stage::Primary, Stage::Senior];
+const NOT_PRIMARY: &[Stage] = &[Stage::Junior, Stage::Senior];
+
+/// (file, stages, hard codes, soft flags).
+type Label = (&'static str, &'static [Stage], &'static [&'static str], &'static [&'static str]);
+type Owned = (String, &'static [Stage], &'static [&'static str], &'static [&'static str]);
+
+/// The derived cases, the same for each person (what a trained reviewer would say).
+fn cases(person: &str) -> Vec<Owned> {
+    let table: &[Label] = &[
+        ("valid", ALL, &[], &[]),
+        ("mirrored", ALL, &[], &[]),
+        ("smaller_head", ALL, &[], &[]),
+        ("larger_head", ALL, &[], &[]),
+        // 大头照 with the crown cut: both reasons.
+        ("head_too_large", SENIOR, &["head_too_large", "head_cropped"], &[]),
+        // A full-length figure, face ≈ 40 px.
+        ("head_too_small", SENIOR, &["head_too_small"], &[]),
+        ("off_centre", SENIOR, &["off_centre"], &[]),
+        // Camera shake (an 11 px horizontal smear), not defocus.
+        ("shaken", SENIOR, &["blurry"], &[]),
+        ("overexposed", SENIOR, &["overexposed"], &[]),
+        // Stretched 1.4× sideways and cropped back to size.
+        ("stretched", SENIOR, &[], &["possibly_stretched"]),
+        // A knotted triangle below the chin (drawn: no package ships a photo of a scarf).
+        ("red_scarf", JUNIOR, &["red_scarf"], &[]),
+        ("red_scarf", NOT_JUNIOR, &[], &[]),
+        ("green_scarf", PRIMARY, &["green_scarf"], &[]),
+        ("green_scarf", NOT_PRIMARY, &[], &[]),
+        // A burgundy suit, no knot: no scarf at any stage.
+        ("burgundy_top", ALL, &[], &[]),
+    ];
+    table.iter().map(|(case, stages, hard, soft)| (format!("{person}_{case}.jpg"), *stages, *hard, *soft)).collect()
+}
+
+const SCENES: &[Label] = &[
+    ("obama_biden_side_by_side.jpg", SENIOR, &["multiple_faces"], &[]),
+    // The second head sits in the top corner: the backdrop there is not white either.
+    ("obama_with_small_face_beside.jpg", SENIOR, &["multiple_faces", "background_not_white"], &[]),
+];
+
+/// Photos today's check judges wrongly, with why (the face box of the 2016 detector is all the
+/// geometry it has: no eyes, chin or crown). The photo-judgement issue is about these.
+const KNOWN_MISSES: &[(&str, &str)] = &[
+    ("obama_head_too_large.jpg", "head_cropped only: the head ratio is measured from the box, which the cut crown shortens"),
+    ("biden_head_too_large.jpg", "head_cropped and background_not_white (the grey halo around his white hair), not head_too_large"),
+    ("obama_head_too_small.jpg", "no_face: the detector's smallest face is larger than his ≈ 40 px face"),
+    ("biden_head_too_small.jpg", "no_face, as for Obama"),
+    ("obama_shaken.jpg", "passes: the sharpness measure (Laplacian variance) stays high along the smear's other axis"),
+    ("biden_shaken.jpg", "passes, as for Obama"),
+    ("biden_overexposed.jpg", "blurry instead of overexposed: washed-out skin loses its detail, and its mean luma stays inside the band"),
+    ("obama_stretched.jpg", "no possibly_stretched: the rule needs landmark proportions"),
+    ("biden_stretched.jpg", "head_too_large and background_not_white from the stretched box and hair halo; no possibly_stretched"),
+    ("biden_larger_head.jpg", "a VALID photo rejected as head_too_large at every stage: his box includes his high forehead, so the ratio reads above the band"),
+    ("obama_with_small_face_beside.jpg", "head_cropped: the second, smaller face in the corner is not found"),
+];
+
+fn read(name: &str) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus").join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e} (run crates/core/tests/corpus/make_corpus_people.py)", path.display()))
+}
+
+fn set(v: &[&str]) -> BTreeSet<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+struct Outcome {
+    file: String,
+    stage: Stage,
+    want: BTreeSet<String>,
+    got: BTreeSet<String>,
+}
+
+fn run(labels: &[Owned]) -> Vec<Outcome> {
+    let rules = Rules::default();
+    let mut out = Vec::new();
+    for (file, stages, hard, soft) in labels {
+        let bytes = read(file);
+        for &stage in *stages {
+            let r = photo::check(&bytes, stage, &rules);
+            let got: BTreeSet<String> = r.hard.iter().chain(&r.soft).map(|x| x.code.clone()).collect();
+            let want: BTreeSet<String> = set(hard).union(&set(soft)).cloned().collect();
+            out.push(Outcome { file: file.clone(), stage, want, got });
+        }
+    }
+    out
+}
+
+fn labels() -> Vec<Owned> {
+    let mut labels = cases("obama");
+    labels.extend(cases("biden"));
+    labels.extend(SCENES.iter().map(|(f, s, h, w)| (f.to_string(), *s, *h, *w)));
+    labels
+}
+
+fn is_known_miss(file: &str) -> bool {
+    KNOWN_MISSES.iter().any(|m| m.0 == file)
+}
+
+#[test]
+fn held_out_people_trip_exactly_their_codes() {
+    let bad: Vec<String> = run(&labels())
+        .into_iter()
+        .filter(|o| o.want != o.got && !is_known_miss(&o.file))
+        .map(|o| format!("{} @ {}: want {:?}, got {:?}", o.file, o.stage.as_str(), o.want, o.got))
+        .collect();
+    assert!(bad.is_empty(), "{} photo(s) judged wrongly:\n{}", bad.len(), bad.join("\n"));
+}
+
+#[test]
+fn known_misses_are_still_missed() {
+    let labels: Vec<Owned> = labels().into_iter().filter(|l| is_known_miss(&l.0)).collect();
+    assert_eq!(labels.iter().map(|l| l.0.as_str()).collect::<BTreeSet<_>>().len(), KNOWN_MISSES.len(), "every known miss is a labelled photo");
+    for o in run(&labels) {
+        assert_ne!(o.want, o.got, "{} @ {} is now judged right: drop it from KNOWN_MISSES", o.file, o.stage.as_str());
+    }
+}
+
+/// The scarf rule is about the scarf, not the shirt: a knotted triangle trips its stage's
+/// colour only; a burgundy suit (red on the shoulders too) trips nothing.
+#[test]
+fn scarves_by_stage_and_not_a_red_top() {
+    let rules = Rules::default();
+    for person in ["obama", "biden"] {
+        for (case, stage, want) in [
+            ("red_scarf", Stage::Junior, Some("red_scarf")),
+            ("green_scarf", Stage::Primary, Some("green_scarf")),
+            ("red_scarf", Stage::Primary, None),
+            ("green_scarf", Stage::Junior, None),
+            ("burgundy_top", Stage::Junior, None),
+            ("burgundy_top", Stage::Primary, None),
+        ] {
+            let file = format!("{person}_{case}.jpg");
+            let r = photo::check(&read(&file), stage, &rules);
+            let codes: Vec<&str> = r.hard.iter().map(|x| x.code.as_str()).collect();
+            assert_eq!(codes, want.into_iter().collect::<Vec<_>>(), "{file} @ {}", stage.as_str());
+        }
+    }
+    let r = photo::check(&read("obama_green_scarf.jpg"), Stage::Primary, &rules);
+    assert!(r.hard[0].message.contains("小学毕业生照片不允许佩戴绿领巾") && r.hard[0].message.contains("%"), "{}", r.hard[0].message);
+}
+
+fn table(title: &str, results: &[Outcome]) {
+    let (mut tp, mut fp, mut fneg): (BTreeMap<String, u32>, BTreeMap<String, u32>, BTreeMap<String, u32>) = Default::default();
+    for o in results {
+        for c in o.got.union(&o.want) {
+            let e = match (o.want.contains(c), o.got.contains(c)) {
+                (true, true) => &mut tp,
+                (false, true) => &mut fp,
+                _ => &mut fneg,
+            };
+            *e.entry(c.clone()).or_default() += 1;
+        }
+    }
+    let exact = results.iter().filter(|o| o.want == o.got).count();
+    println!("\n{title}: {} labelled checks (photo × stage), {exact} exactly right", results.len());
+    println!("| code | TP | FP | FN | precision | recall |\n|---|---|---|---|---|---|");
+    let codes: BTreeSet<&String> = tp.keys().chain(fp.keys()).chain(fneg.keys()).collect();
+    for c in codes {
+        let (t, f, n) = (tp.get(c).copied().unwrap_or(0), fp.get(c).copied().unwrap_or(0), fneg.get(c).copied().unwrap_or(0));
+        let p = if t + f == 0 { 1.0 } else { f64::from(t) / f64::from(t + f) };
+        let r = if t + n == 0 { 1.0 } else { f64::from(t) / f64::from(t + n) };
+        println!("| `{c}` | {t} | {f} | {n} | {p:.2} | {r:.2} |");
+    }
+}
+
+#[test]
+fn precision_recall() {
+    table("held-out people (Obama, Biden)", &run(&labels()));
+}
