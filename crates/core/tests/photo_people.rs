@@ -62,8 +62,6 @@ const SCENES: &[Label] = &[
 const KNOWN_MISSES: &[(&str, &str)] = &[
     ("obama_head_too_large.jpg", "head_cropped only: the head ratio is measured from the box, which the cut crown shortens"),
     ("biden_head_too_large.jpg", "head_cropped and background_not_white (the grey halo around his white hair), not head_too_large"),
-    ("obama_head_too_small.jpg", "no_face: the detector's smallest face is larger than his ≈ 40 px face"),
-    ("biden_head_too_small.jpg", "no_face, as for Obama"),
     ("obama_shaken.jpg", "passes: the sharpness measure (Laplacian variance) stays high along the smear's other axis"),
     ("biden_shaken.jpg", "passes, as for Obama"),
     ("biden_overexposed.jpg", "blurry instead of overexposed: washed-out skin loses its detail, and its mean luma stays inside the band"),

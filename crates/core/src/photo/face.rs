@@ -74,7 +74,8 @@ impl Face {
 /// pass (`face_fast_width`, coarse scan) sees far fewer of them. Its answer is kept when its
 /// largest face is at least `face_fast_min_face` px wide (the size of a valid photo's face);
 /// otherwise (no face, a small face, a small second person) the full scan decides, exactly as
-/// if the fast pass had not run.
+/// if the fast pass had not run. Only when that finds nothing does a scan at the photo's own
+/// size look for a face down to 40 px (`face_small_width`).
 pub fn detect(grey: &[u8], width: usize, height: usize, rules: &Rules) -> Vec<Face> {
     if rules.face_fast_width > 0 {
         let fast = scan(grey, width, height, rules.face_fast_width, FAST_STEP, FAST_PYRAMID, Some(FAST_MAX_FACE), rules);
@@ -82,7 +83,14 @@ pub fn detect(grey: &[u8], width: usize, height: usize, rules: &Rules) -> Vec<Fa
             return fast;
         }
     }
-    scan(grey, width, height, rules.face_detect_width, FULL_STEP, FULL_PYRAMID, None, rules)
+    let full = scan(grey, width, height, rules.face_detect_width, FULL_STEP, FULL_PYRAMID, None, rules);
+    if full.is_empty() && rules.face_small_width > rules.face_detect_width {
+        // A 40 px window sees faces in texture and drawings more easily: only a confident one.
+        let mut small = scan(grey, width, height, rules.face_small_width, FULL_STEP, FULL_PYRAMID, None, rules);
+        small.retain(|f| f.score >= rules.face_small_min_score);
+        return small;
+    }
+    full
 }
 
 /// One detector run on a copy box-downscaled to `target` px wide; `max_face` (px in the photo)
