@@ -178,6 +178,19 @@ fn face_rules(
     rules: &Rules,
 ) {
     let band = format!("{:.0}%–{:.0}%", rules.head_min_ratio * 100.0, rules.head_max_ratio * 100.0);
+    // A cut crown only shortens the measured head, so a cropped head that still measures above
+    // the band is a 大头照 too: both reasons, the size first (cropping alone cannot fix it).
+    if head.height_ratio > rules.head_max_ratio {
+        let share = if head.cropped {
+            format!("至少约占照片高度的 {:.0}%（头部已超出照片边缘）", (head.height_ratio * 100.0).min(100.0))
+        } else {
+            format!("约占照片高度的 {:.0}%", head.height_ratio * 100.0)
+        };
+        report.hard.push(Reason::new(
+            "head_too_large",
+            format!("人像过大（大头照）：头部（头顶到下巴）{share}，应在 {band} 之间；请重新拍摄或裁剪时多留一些肩部和背景"),
+        ));
+    }
     if head.cropped {
         let mut edges = Vec::new();
         if head.top <= rules.head_min_margin as usize || f.y < 0.0 {
@@ -197,14 +210,6 @@ fn face_rules(
             format!(
                 "人像裁剪缺损：头部碰到或超出了照片{}缘；头顶和两侧应留有背景，请重新裁剪（不要拉伸）",
                 edges.join("、")
-            ),
-        ));
-    } else if head.height_ratio > rules.head_max_ratio {
-        report.hard.push(Reason::new(
-            "head_too_large",
-            format!(
-                "人像过大（大头照）：头部（头顶到下巴）约占照片高度的 {:.0}%，应在 {band} 之间；请重新拍摄或裁剪时多留一些肩部和背景",
-                head.height_ratio * 100.0
             ),
         ));
     } else if head.height_ratio < rules.head_min_ratio {

@@ -77,7 +77,10 @@ pub struct Rules {
     /// mouth-chin line).
     pub chin_below_box: f32,
     /// Head height (hair top to chin) as a share of the photo height: ICAO 50–69 %, widened
-    /// by the measurement error of the estimate.
+    /// by the measurement error of the estimate. The box-based chin lands 0–40 px below the
+    /// real one (19 people of the registry-package corpus): their valid photos, cut at a true
+    /// 62–66 %, measure 0.53–0.74 and a 大头照 (86 %) 0.88–1.01, so the top of the band sits
+    /// between, where a valid photo at ICAO's 69 % still passes.
     pub head_min_ratio: f32,
     pub head_max_ratio: f32,
     /// The hair may come no closer than this many pixels to the top or side edges.
@@ -146,7 +149,7 @@ impl Default for Rules {
             head_bg_distance: 60,
             chin_below_box: 1.23,
             head_min_ratio: 0.45,
-            head_max_ratio: 0.75,
+            head_max_ratio: 0.82,
             head_min_margin: 1,
             centre_max_offset: 0.08,
             blur_min_laplacian_var: 25.0,
