@@ -284,6 +284,33 @@ pub fn sharpness(grey: &[u8], width: usize, height: usize, face: &Face) -> f32 {
     if n == 0.0 { 0.0 } else { ((sq / n) - (sum / n).powi(2)) as f32 }
 }
 
+/// Camera shake: the strongest over the weakest mean squared difference between neighbours
+/// along the four directions (0°, 45°, 90°, 135°) on the inner face. Defocus blurs every
+/// direction alike and keeps this near 1–2.5 (eyes and mouth make a face somewhat
+/// horizontal); a shaken face keeps its detail across the smear and loses it along, so the
+/// Laplacian variance (`sharpness`) can stay high while this rises far above.
+pub fn shake(grey: &[u8], width: usize, height: usize, face: &Face) -> f32 {
+    let r = inner(face, 0.15, width, height);
+    if r.x1 < r.x0 + 4 || r.y1 < r.y0 + 4 {
+        return 1.0;
+    }
+    let mut e = [0f64; 4];
+    for y in r.y0.max(1)..r.y1.min(height - 1) {
+        for x in r.x0.max(1)..r.x1.min(width - 1) {
+            let c = f64::from(grey[y * width + x]);
+            let d = |xx: usize, yy: usize| (f64::from(grey[yy * width + xx]) - c).powi(2);
+            e[0] += d(x + 1, y);
+            e[1] += d(x + 1, y + 1);
+            e[2] += d(x, y + 1);
+            e[3] += d(x - 1, y + 1);
+        }
+    }
+    // Diagonal neighbours are √2 apart: halve their squared differences for the distance.
+    let e = [e[0], e[1] / 2.0, e[2], e[3] / 2.0];
+    let (mx, mn) = e.iter().fold((0f64, f64::MAX), |(a, b), &v| (a.max(v), b.min(v)));
+    (mx / mn.max(1e-6)) as f32
+}
+
 /// Mean luma of the central part of the face (cheeks, nose, forehead; no hair, no background).
 pub fn face_luma(grey: &[u8], width: usize, height: usize, face: &Face) -> f32 {
     let r = inner(face, 0.25, width, height);
