@@ -235,7 +235,6 @@ fn face_rules(
         ));
     }
     let sharp = face::sharpness(grey, pic.width, pic.height, f);
-    let shake = face::shake(grey, pic.width, pic.height, f);
     if sharp < rules.blur_min_laplacian_var {
         report.hard.push(Reason::new(
             "blurry",
@@ -244,14 +243,17 @@ fn face_rules(
                 rules.blur_min_laplacian_var
             ),
         ));
-    } else if shake > rules.blur_max_shake {
-        report.hard.push(Reason::new(
-            "blurry",
-            format!(
-                "照片模糊（拍摄时相机晃动）：脸部一个方向的细节只有另一方向的 1/{shake:.1}，应不少于 1/{:.1}；请拿稳相机或使用三脚架重新拍摄",
-                rules.blur_max_shake
-            ),
-        ));
+    } else {
+        let shake = face::shake(grey, pic.width, pic.height, f);
+        if shake > rules.blur_max_shake {
+            report.hard.push(Reason::new(
+                "blurry",
+                format!(
+                    "照片模糊（拍摄时相机晃动）：脸部一个方向的细节只有另一方向的 1/{shake:.1}，应不少于 1/{:.1}；请拿稳相机或使用三脚架重新拍摄",
+                    rules.blur_max_shake
+                ),
+            ));
+        }
     }
     let l = face::face_luma(grey, pic.width, pic.height, f);
     if l < rules.face_min_luma {
