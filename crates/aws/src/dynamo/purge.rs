@@ -14,7 +14,7 @@ use gradphoto_core::ports::{BackendError, Records, StudentFilter};
 use gradphoto_core::purge::RecordsPurged;
 use gradphoto_core::Status;
 
-fn key_of(item: &Item) -> Item {
+pub(super) fn key_of(item: &Item) -> Item {
     item.iter().filter(|(k, _)| *k == PK || *k == SK).map(|(k, v)| (k.clone(), v.clone())).collect()
 }
 

@@ -35,7 +35,8 @@ pub(super) fn ops(shard: u32, district: &str, delta: &StatsDelta) -> Vec<TxOp> {
 }
 
 impl DynamoRecords {
-    pub(super) async fn read_stats(&self, district: Option<&str>) -> Result<BTreeMap<String, Stats>, BackendError> {
+    /// Every counter item of all shards (of one district, if asked): `STATS_SHARDS` queries.
+    async fn stats_items(&self, district: Option<&str>) -> Result<Vec<Item>, BackendError> {
         let shard_items = try_join_all((0..keys::STATS_SHARDS).map(|shard| {
             let mut cond = Cond::new("#p = :p").name("#p", PK).value(":p", super::tx::s(keys::stats_pk(shard)));
             if let Some(d) = district {
@@ -44,8 +45,13 @@ impl DynamoRecords {
             self.query(Query { index: None, cond, filter: None, forward: true, consistent: true, limit: 0 })
         }))
         .await?;
+        Ok(shard_items.into_iter().flatten().collect())
+    }
+
+    pub(super) async fn read_stats(&self, district: Option<&str>) -> Result<BTreeMap<String, Stats>, BackendError> {
+        let items = self.stats_items(district).await?;
         let mut out: BTreeMap<String, Stats> = BTreeMap::new();
-        for item in shard_items.iter().flatten() {
+        for item in &items {
             add_item(&mut out, item, district);
         }
         Ok(out.into_iter().map(|(d, s)| (d, s.normalized())).collect())
@@ -59,13 +65,8 @@ impl DynamoRecords {
     /// runs it while the window is closed (`stats_repair::rebuild`), and running it again
     /// finishes an interrupted one.
     pub(super) async fn rewrite_stats(&self, figures: &BTreeMap<String, Stats>) -> Result<(), BackendError> {
-        let old = try_join_all((0..keys::STATS_SHARDS).map(|shard| {
-            let cond = Cond::new("#p = :p").name("#p", PK).value(":p", super::tx::s(keys::stats_pk(shard)));
-            self.query(Query { index: None, cond, filter: None, forward: true, consistent: true, limit: 0 })
-        }))
-        .await?;
-        let old_keys: Vec<Item> = old.iter().flatten().map(|i| i.iter().filter(|(k, _)| *k == PK || *k == SK).map(|(k, v)| (k.clone(), v.clone())).collect()).collect();
-        self.batch_delete(old_keys).await?;
+        let old = self.stats_items(None).await?;
+        self.batch_delete(old.iter().map(super::purge::key_of).collect()).await?;
         self.batch_put(items_of(figures)).await
     }
 }
