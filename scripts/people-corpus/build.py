@@ -26,6 +26,7 @@ SRC = os.path.join(OUT, "src")
 CASES = os.path.join(OUT, "cases")
 TOP_MARGIN = 11  # crown 11 px below the top edge: the middle of GA 461's 6-17 px band
 HEAD = 0.62  # crown to chin: the middle of ICAO's 50-69 %, so the chin estimate's error stays inside
+STRETCH = 1.3  # a gross non-uniform resize (a 4:3 picture forced into 272:354 is 1.33)
 HEAD_MAX = 0.66  # where the source ends under the chin, the head may grow this far to fill the frame
 
 # Per-person settings, only where the automatic seeding needs help or a reviewer would object.
@@ -272,7 +273,7 @@ def cases_for(person, rgba, m, partner):
     one = lambda **kw: [(rgba, m, kw.get("s", s), kw.get("cx", 0.5), kw.get("top", top0))]
     out = []
 
-    def add(name, people, how, codes=(), edit=None, bg=(255, 255, 255), subject=None, dpi=300):
+    def add(name, people, how, codes=(), edit=None, bg=(255, 255, 255), subject=None, dpi=300, soft=()):
         img, cover, chins = compose(people, bg, subject)
         truth = set(codes) | geometry_codes(cover, chins, [p[4] for p in people])
         if edit:
@@ -280,7 +281,7 @@ def cases_for(person, rgba, m, partner):
         short = H - int(np.nonzero((cover > 128).any(1))[0].max()) - 1
         if short > 2:
             how += f"; the bust ends {short} px above the bottom"
-        out.append((name, img, truth, how, dpi))
+        out.append((name, img, truth, how, dpi, set(soft)))
 
     base = f"face {m['face_w'] * s:.0f} px wide, head {head_px / H:.0%} of the height, crown at {top0} px, face centred"
     if 0 < gap <= MAX_REPEAT:
@@ -301,6 +302,9 @@ def cases_for(person, rgba, m, partner):
     add("wrong_size", one(), "the valid photo scaled uniformly to 313x407", ["wrong_size"],
         edit=lambda i: i.resize((313, 407), Image.LANCZOS))
     add("low_dpi", one(), "the valid photo saved at 72 dpi", ["low_dpi"], dpi=72)
+    add("stretched", one(), f"the valid photo stretched sideways x{STRETCH}, centre cut back to {W} px", soft=["possibly_stretched"],
+        edit=lambda i: i.resize((round(W * STRETCH), H), Image.LANCZOS).crop(
+            ((round(W * STRETCH) - W) // 2, 0, (round(W * STRETCH) - W) // 2 + W, H)))
     if partner:
         prgba, pm = partner
         pair = [(rgba, m, 0.40 * H / (m["chin"] - m["crown"]), 0.27, 50),
@@ -327,7 +331,7 @@ def main():
         mates = [p for p in order if split_of(p) == split]
         partner = cut[mates[(mates.index(person) + 1) % len(mates)]] if len(mates) > 1 else None
         o = OVERRIDES.get(person, {})
-        for name, img, truth, how, dpi in cases_for(person, *cut[person], partner):
+        for name, img, truth, how, dpi, soft in cases_for(person, *cut[person], partner):
             codes = sorted(truth | set(o.get("codes", [])))
             gap = base_frame(cut[person][1])[2]
             reviewer = o.get("reviewer", "") or (
@@ -336,7 +340,7 @@ def main():
             with open(os.path.join(CASES, fname), "wb") as f:
                 f.write(jpeg(img, dpi))
             rows.append({"file": fname, "person": person, "split": split, "stage": "senior",
-                         "case": name, "expected_hard": " ".join(codes), "expected_soft": "",
+                         "case": name, "expected_hard": " ".join(codes), "expected_soft": " ".join(sorted(soft)),
                          "reviewer_note": reviewer if name == "valid" else "", "how": how})
     with open(os.path.join(OUT, "labels.csv"), "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0]))

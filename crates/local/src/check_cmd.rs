@@ -1,4 +1,4 @@
-//! `gradphoto check [--stage primary|junior|senior] FILE|FOLDER...`: the automatic photo check
+//! `gradphoto check [--stage primary|junior|senior] [--explain] FILE|FOLDER...`: the automatic photo check
 //! as a teacher's pre-flight tool. One JSON line per photo on stdout (and one per path that
 //! cannot be read, with code `unreadable` or `no_photos`), a Chinese summary on stderr; exit 0
 //! when every photo passes, 1 when any fails, 2 when a path cannot be read.
@@ -20,6 +20,9 @@ pub struct Line {
     pub codes: Vec<String>,
     pub flags: Vec<String>,
     pub messages: Vec<String>,
+    /// With `--explain`: what the check measured on the head (absent when no single face).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub geometry: Option<photo::geometry::Geometry>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -37,7 +40,7 @@ impl PathError {
             PathError::Io { path, .. } => (path.clone(), "unreadable"),
             PathError::EmptyFolder(path) => (path.clone(), "no_photos"),
         };
-        Line { file, verdict: "reject", codes: vec![code.to_owned()], flags: Vec::new(), messages: vec![self.to_string()] }
+        Line { file, verdict: "reject", codes: vec![code.to_owned()], flags: Vec::new(), messages: vec![self.to_string()], geometry: None }
     }
 }
 
@@ -72,17 +75,17 @@ fn is_jpeg_name(p: &Path) -> bool {
     p.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("jpg") || e.eq_ignore_ascii_case("jpeg"))
 }
 
-/// Checks one file.
-pub fn check_file(path: &Path, stage: Stage, rules: &Rules) -> Result<Line, PathError> {
+/// Checks one file; `explain` adds the geometry.
+pub fn check_file(path: &Path, stage: Stage, rules: &Rules, explain: bool) -> Result<Line, PathError> {
     let io = |source| PathError::Io { path: path.display().to_string(), source };
     let file = std::fs::File::open(path).map_err(io)?;
     let len = file.metadata().map_err(io)?.len();
-    let report = if len > READ_CAP {
-        photo::Report { hard: vec![photo::too_large_reason(Some(len), rules.max_bytes)], ..Default::default() }
+    let (report, geometry) = if len > READ_CAP {
+        (photo::Report { hard: vec![photo::too_large_reason(Some(len), rules.max_bytes)], ..Default::default() }, None)
     } else {
         let mut bytes = Vec::with_capacity(len as usize);
         file.take(READ_CAP).read_to_end(&mut bytes).map_err(io)?;
-        photo::check(&bytes, stage, rules)
+        photo::check_explained(&bytes, stage, rules)
     };
     Ok(Line {
         file: path.display().to_string(),
@@ -90,6 +93,7 @@ pub fn check_file(path: &Path, stage: Stage, rules: &Rules) -> Result<Line, Path
         codes: report.hard.iter().map(|r| r.code.clone()).collect(),
         flags: report.soft.iter().map(|r| r.code.clone()).collect(),
         messages: report.hard.iter().chain(&report.soft).map(|r| r.message.clone()).collect(),
+        geometry: geometry.filter(|_| explain),
     })
 }
 
@@ -102,7 +106,7 @@ pub fn summary(passed: usize, rejected: usize, unreadable: usize) -> String {
     s
 }
 
-pub fn run(stage: Stage, paths: &[PathBuf]) -> ExitCode {
+pub fn run(stage: Stage, explain: bool, paths: &[PathBuf]) -> ExitCode {
     let rules = Rules::default();
     let (files, mut errors) = expand(paths);
     let (mut passed, mut rejected) = (0, 0);
@@ -112,7 +116,7 @@ pub fn run(stage: Stage, paths: &[PathBuf]) -> ExitCode {
     let mut print = |line: &Line| writeln!(out, "{}", serde_json::to_string(line).expect("a Line always serialises")).is_ok();
     let mut open = errors.iter().all(|e| print(&e.line()));
     for f in &files {
-        match check_file(f, stage, &rules) {
+        match check_file(f, stage, &rules, explain) {
             Ok(line) => {
                 if line.verdict == "pass" {
                     passed += 1;
@@ -160,15 +164,23 @@ mod tests {
         let names: Vec<_> = files.iter().map(|f| f.file_name().unwrap().to_string_lossy().into_owned()).collect();
         assert_eq!(names, ["a.jpeg", "b.JPG"]);
         let rules = Rules::default();
-        let a = check_file(&files[0], Stage::Senior, &rules).unwrap();
+        let a = check_file(&files[0], Stage::Senior, &rules, false).unwrap();
         assert_eq!((a.verdict, a.codes.as_slice()), ("reject", ["blurry".to_string()].as_slice()));
         assert_eq!(a.messages.len(), 1);
-        let b = check_file(&files[1], Stage::Senior, &rules).unwrap();
+        let b = check_file(&files[1], Stage::Senior, &rules, false).unwrap();
         assert_eq!(b.verdict, "pass");
         let json = serde_json::to_value(&b).unwrap();
         for key in ["file", "verdict", "codes", "flags", "messages"] {
             assert!(json.get(key).is_some(), "{key} missing in {json}");
         }
+        assert!(json.get("geometry").is_none(), "geometry only with --explain: {json}");
+        let explained = serde_json::to_value(check_file(&files[1], Stage::Senior, &rules, true).unwrap()).unwrap();
+        let g = &explained["geometry"];
+        for key in ["face_box", "landmarks", "eye_line", "eye_distance", "roll_degrees", "crown", "chin", "head_ratio", "centre_offset", "width_to_height"] {
+            assert!(g.get(key).is_some(), "{key} missing in {g}");
+        }
+        let eye = g["eye_line"].as_f64().unwrap();
+        assert!((100.0..188.0).contains(&eye), "a valid photo's eye line: {eye}");
     }
 
     #[test]

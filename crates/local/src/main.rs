@@ -81,6 +81,10 @@ enum Command {
     Check {
         #[arg(long, default_value = "senior", value_parser = ["primary", "junior", "senior"])]
         stage: String,
+        /// Add the measured head geometry (face box, eye points, eye line, crown, chin, head
+        /// ratio, centre, roll, proportions) to each line, to see why.
+        #[arg(long)]
+        explain: bool,
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
@@ -108,9 +112,9 @@ fn default_web() -> Option<PathBuf> {
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Check { stage, files } => {
+        Command::Check { stage, explain, files } => {
             let stage = Stage::parse(&stage).unwrap_or(Stage::Senior);
-            check_cmd::run(stage, &files)
+            check_cmd::run(stage, explain, &files)
         }
         Command::Purge { data, yes, force } => {
             init_tracing();

@@ -9,7 +9,9 @@
 pub mod background;
 pub mod colour;
 pub mod face;
+pub mod geometry;
 pub mod jpeg;
+pub mod landmarks;
 pub mod meta;
 pub mod phash;
 pub mod picture;
@@ -48,6 +50,17 @@ fn kb(n: u64) -> String {
 
 /// Checks one file's bytes for a student of `stage`.
 pub fn check(bytes: &[u8], stage: Stage, rules: &Rules) -> Report {
+    check_explained(bytes, stage, rules).0
+}
+
+/// `check`, and the head's measured geometry when the photo decoded and shows exactly one face.
+pub fn check_explained(bytes: &[u8], stage: Stage, rules: &Rules) -> (Report, Option<geometry::Geometry>) {
+    let mut geometry = None;
+    let report = run(bytes, stage, rules, &mut geometry);
+    (report, geometry)
+}
+
+fn run(bytes: &[u8], stage: Stage, rules: &Rules, geometry: &mut Option<geometry::Geometry>) -> Report {
     let mut report = Report::default();
     let size = bytes.len() as u64;
     if size > rules.max_bytes {
@@ -149,9 +162,16 @@ pub fn check(bytes: &[u8], stage: Stage, rules: &Rules) -> Report {
             "no_face",
             "照片中没有检测到正面人脸；请上传学生本人的正面免冠证件照（不能是风景、物品、侧脸或背影）",
         )),
-        // Head geometry is judged on the photo as cropped to size; cropping will change it.
-        1 if wrong_size => {}
-        1 => face_rules(&mut report, &pic, &grey, &faces[0], &heads[0], stage, rules),
+        1 => {
+            let f = &faces[0];
+            let points = landmarks::locate(&pic, &grey, landmarks::Seed { x: f.x, y: f.y, w: f.w, h: f.h });
+            let g = geometry::Geometry::of(f, &heads[0], points, pic.width);
+            // Head geometry is judged on the photo as cropped to size; cropping will change it.
+            if !wrong_size {
+                face_rules(&mut report, &pic, &grey, f, &heads[0], &g, stage, rules);
+            }
+            *geometry = Some(g);
+        }
         n => report.hard.push(Reason::new(
             "multiple_faces",
             format!("照片中检测到 {n} 张人脸，证件照中只能有学生本人一人"),
@@ -168,12 +188,14 @@ pub fn check(bytes: &[u8], stage: Stage, rules: &Rules) -> Report {
 }
 
 /// The rules that need exactly one face.
+#[allow(clippy::too_many_arguments)]
 fn face_rules(
     report: &mut Report,
     pic: &picture::Picture,
     grey: &[u8],
     f: &face::Face,
     head: &face::Head,
+    g: &geometry::Geometry,
     stage: Stage,
     rules: &Rules,
 ) {
@@ -231,6 +253,29 @@ fn face_rules(
                 (offset * pic.width as f32).abs(),
                 offset.abs() * 100.0,
                 rules.centre_max_offset * 100.0
+            ),
+        ));
+    }
+    // The GA 461 photo puts the eyes in the upper half; a head set low in the frame is a crop
+    // to redo, like a sideways offset (a small head gets its own reason above).
+    if g.eye_line > rules.eye_line_max && !head.cropped {
+        report.hard.push(Reason::new(
+            "off_centre",
+            format!(
+                "人像位置偏低：眼睛距照片顶部 {:.0} 像素，应不超过 {:.0} 像素；请以头部为中心重新裁剪，头顶上方少留一些背景",
+                g.eye_line, rules.eye_line_max
+            ),
+        ));
+    }
+    // Uniform scaling keeps the face's proportions; stretching or squeezing one way does not.
+    // A soft flag: proportions vary between people, so a reviewer looks.
+    if g.width_to_height > rules.stretch_max_ratio || g.width_to_height < rules.stretch_min_ratio {
+        let how = if g.width_to_height > rules.stretch_max_ratio { "横向拉宽（或纵向压扁）" } else { "横向压窄（或纵向拉长）" };
+        report.soft.push(Reason::new(
+            "possibly_stretched",
+            format!(
+                "照片可能被{how}：两眼间距 {:.0} 像素是眼睛到鼻底高度的 {:.2} 倍，正常人脸在 {:.2}–{:.2} 倍之间；请确认照片只经过裁剪和等比例缩放",
+                g.eye_distance, g.width_to_height, rules.stretch_min_ratio, rules.stretch_max_ratio
             ),
         ));
     }

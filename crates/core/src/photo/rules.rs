@@ -87,6 +87,19 @@ pub struct Rules {
     pub head_min_margin: u32,
     /// Largest horizontal offset of the face centre from the photo centre, share of width.
     pub centre_max_offset: f32,
+    /// Lowest eye line (px below the top edge): GA 461-2004's "eye line ≥ 207 px above the
+    /// bottom" of its 441 px photo, scaled uniformly to 354 px (PHOTO_RULES.md). Valid photos
+    /// of the people corpus measure 98–154.
+    pub eye_line_max: f32,
+    /// `possibly_stretched` when the eye distance over the nose's drop below the eye line
+    /// (`landmarks::Landmarks::width_to_height`) leaves this band. On the calibration half of
+    /// the people corpus (9 people) every photo but the stretched ones measures 1.08–1.56; the
+    /// same photos stretched sideways ×1.3 measure 1.39–1.93. People differ (head pitch moves
+    /// the nose), so a ×1.3 stretch is caught only where the face was already wide; the top
+    /// sits just above the unstretched range. The bottom is far below anything measured: a
+    /// squeeze is rarer (teachers enlarge) and the range's floor is the least sure.
+    pub stretch_min_ratio: f32,
+    pub stretch_max_ratio: f32,
     /// Minimum variance of the Laplacian over the face.
     pub blur_min_laplacian_var: f32,
     /// Camera shake (`face::shake`): the strongest over the weakest directional detail on the
@@ -156,6 +169,9 @@ impl Default for Rules {
             head_max_ratio: 0.82,
             head_min_margin: 1,
             centre_max_offset: 0.08,
+            eye_line_max: 188.0,
+            stretch_min_ratio: 0.95,
+            stretch_max_ratio: 1.60,
             blur_min_laplacian_var: 25.0,
             blur_max_shake: 4.2,
             face_min_luma: 80.0,
