@@ -56,8 +56,18 @@ fn bench(c: &mut Criterion) {
             (photo::face::sharpness(&grey, 272, 354, f), photo::face::face_luma(&grey, 272, 354, f), photo::scarf::measure(&pic, f, &h, photo::scarf::Colour::Red, &rules).centre)
         })
     });
+    p.bench_function("landmarks", |b| {
+        let f = faces[0];
+        let seed = photo::landmarks::Seed { x: f.x, y: f.y, w: f.w, h: f.h };
+        b.iter(|| photo::landmarks::locate(black_box(&pic), &grey, seed))
+    });
     p.bench_function("phash", |b| b.iter(|| photo::phash::phash(black_box(&grey), 272, 354)));
     p.finish();
+
+    // Paid once per process (a Lambda's cold start, the server's first check), not per photo.
+    let mut once = c.benchmark_group("model_load");
+    once.bench_function("landmark_model_parse", |b| b.iter(photo::landmarks::parse_embedded_model));
+    once.finish();
 }
 
 criterion_group!(benches, bench);
