@@ -56,11 +56,7 @@ fn bench(c: &mut Criterion) {
             (photo::face::sharpness(&grey, 272, 354, f), photo::face::face_luma(&grey, 272, 354, f), photo::scarf::measure(&pic, f, &h, photo::scarf::Colour::Red, &rules).centre)
         })
     });
-    p.bench_function("landmarks", |b| {
-        let f = faces[0];
-        let seed = photo::landmarks::Seed { x: f.x, y: f.y, w: f.w, h: f.h };
-        b.iter(|| photo::landmarks::locate(black_box(&pic), &grey, seed))
-    });
+    p.bench_function("landmarks", |b| b.iter(|| photo::landmarks::locate(black_box(&pic), &faces[0])));
     p.bench_function("phash", |b| b.iter(|| photo::phash::phash(black_box(&grey), 272, 354)));
     p.finish();
 

@@ -19,18 +19,17 @@ fn main() {
         let faces = face::detect(&grey, pic.width, pic.height, &rules);
         let mut canvas = img.clone();
         for f in &faces {
-            let t = std::time::Instant::now();
-            let l = landmarks::locate(
-                &pic,
-                &grey,
-                landmarks::Seed {
-                    x: f.x,
-                    y: f.y,
-                    w: f.w,
-                    h: f.h,
-                },
-            );
-            let dt = t.elapsed();
+            let l = landmarks::locate(&pic, f);
+            // The median of 101 runs: the steady cost, not the model's load.
+            let mut times: Vec<_> = (0..101)
+                .map(|_| {
+                    let t = std::time::Instant::now();
+                    std::hint::black_box(landmarks::locate(&pic, f));
+                    t.elapsed()
+                })
+                .collect();
+            times.sort();
+            let dt = times[50];
             println!(
                 "{path}: box {:.0},{:.0} {:.0}px  eyes {:.0} dist {:.1} roll {:.1} w/h {:.3} cx {:.0}  {:?}",
                 f.x,

@@ -16,6 +16,7 @@
 //! and then runs all fifteen in it: the framing the trees expect, whichever detector gave the
 //! seed. A second reframing moved the points by under a pixel on the committed photos.
 
+use super::face::Face;
 use super::picture::Picture;
 use std::sync::LazyLock;
 
@@ -73,13 +74,11 @@ impl Landmarks {
     /// sideways by s multiplies it by s.
     pub fn width_to_height(&self) -> f32 {
         let (a, b) = (self.left_eye_centre(), self.right_eye_centre());
-        let (ux, uy) = (
-            (b.x - a.x) / self.eye_distance().max(1e-3),
-            (b.y - a.y) / self.eye_distance().max(1e-3),
-        );
+        let d = self.eye_distance();
+        let (ux, uy) = ((b.x - a.x) / d.max(1e-3), (b.y - a.y) / d.max(1e-3));
         let m = mid(a, b);
         let drop = (self.nose.x - m.x) * -uy + (self.nose.y - m.y) * ux;
-        self.eye_distance() / drop.max(1e-3)
+        d / drop.max(1e-3)
     }
 }
 
@@ -90,26 +89,26 @@ fn mid(a: Point, b: Point) -> Point {
     }
 }
 
-/// A face box to start from, in photo pixels.
+/// The box the trees run in, in photo pixels.
 #[derive(Debug, Clone, Copy)]
-pub struct Seed {
+struct Frame {
     pub x: f32,
     pub y: f32,
     pub w: f32,
     pub h: f32,
 }
 
-/// Places the five points in the face that `seed` frames.
-pub fn locate(pic: &Picture, grey: &[u8], seed: Seed) -> Landmarks {
+/// Places the five points in the face the detector found.
+pub fn locate(pic: &Picture, face: &Face) -> Landmarks {
     let model = &*MODEL;
     // The reframing needs the points only roughly: the first levels of the cascade give them
     // at a third of the cost of all fifteen.
-    let mut rect = seed;
+    let mut rect = Frame { x: face.x, y: face.y, w: face.w, h: face.h };
     for _ in 0..REFRAMES {
-        let rough = model.run(pic, grey, rect, COARSE_LEVELS);
+        let rough = model.run(pic, rect, COARSE_LEVELS);
         rect = model.box_of(&rough, rect);
     }
-    let shape = model.run(pic, grey, rect, usize::MAX);
+    let shape = model.run(pic, rect, usize::MAX);
     let p = |i: usize| {
         let (x, y) = to_image(rect, shape[2 * i], shape[2 * i + 1]);
         Point { x, y }
@@ -136,7 +135,7 @@ pub fn parse_embedded_model() -> usize {
 
 /// dlib's `unnormalizing_tform`: the unit square onto the box (dlib boxes include their last
 /// pixel, hence the −1).
-fn to_image(r: Seed, x: f32, y: f32) -> (f32, f32) {
+fn to_image(r: Frame, x: f32, y: f32) -> (f32, f32) {
     (r.x + x * (r.w - 1.0), r.y + y * (r.h - 1.0))
 }
 
@@ -196,7 +195,7 @@ impl Model {
         }
         let (points, levels, trees, splits, leaves, features) =
             (c.u32()?, c.u32()?, c.u32()?, c.u32()?, c.u32()?, c.u32()?);
-        if points != 5 || leaves != splits + 1 || !leaves.is_power_of_two() {
+        if points != 5 || leaves != splits + 1 {
             return Err(ParseError("shape"));
         }
         let coords = 2 * points;
@@ -251,7 +250,7 @@ impl Model {
     }
 
     /// dlib's `shape_predictor::operator()`: the shape in box-normalised coordinates.
-    fn run(&self, pic: &Picture, grey: &[u8], rect: Seed, levels: usize) -> Vec<f32> {
+    fn run(&self, pic: &Picture, rect: Frame, levels: usize) -> Vec<f32> {
         let mut shape = self.initial.clone();
         let mut values = Vec::new();
         for level in self.levels.iter().take(levels) {
@@ -264,7 +263,7 @@ impl Model {
                 let nx = m[0] * d[0] + m[1] * d[1] + shape[2 * a];
                 let ny = m[2] * d[0] + m[3] * d[1] + shape[2 * a + 1];
                 let (x, y) = to_image(rect, nx, ny);
-                intensity(pic, grey, x, y)
+                intensity(pic, x, y)
             }));
             // The quantised offsets are summed as integers and scaled once per level.
             let mut sum = [0i32; 10];
@@ -298,7 +297,7 @@ impl Model {
 
     /// The box in which `shape` (normalised in `rect`) would sit exactly where the mean shape
     /// sits in the unit box: a least-squares fit of scale and offset.
-    fn box_of(&self, shape: &[f32], rect: Seed) -> Seed {
+    fn box_of(&self, shape: &[f32], rect: Frame) -> Frame {
         let n = self.coords / 2;
         let pts: Vec<(f32, f32)> = (0..n)
             .map(|i| to_image(rect, shape[2 * i], shape[2 * i + 1]))
@@ -317,7 +316,7 @@ impl Model {
         }
         // `size` is the box side minus one (dlib's inclusive box).
         let size = (num / den.max(1e-9)).max(4.0);
-        Seed {
+        Frame {
             x: px - mx * size,
             y: py - my * size,
             w: size + 1.0,
@@ -328,16 +327,12 @@ impl Model {
 
 /// dlib's `get_pixel_intensity` of an RGB pixel, the mean of its channels, at the rounded
 /// position; 0 outside the picture (as dlib).
-fn intensity(pic: &Picture, grey: &[u8], x: f32, y: f32) -> f32 {
+fn intensity(pic: &Picture, x: f32, y: f32) -> f32 {
     let (xi, yi) = ((x + 0.5).floor(), (y + 0.5).floor());
     if xi < 0.0 || yi < 0.0 || xi >= pic.width as f32 || yi >= pic.height as f32 {
         return 0.0;
     }
-    let (xi, yi) = (xi as usize, yi as usize);
-    if pic.rgb.is_empty() {
-        return f32::from(grey[yi * pic.width + xi]);
-    }
-    let p = pic.px(xi, yi);
+    let p = pic.px(xi as usize, yi as usize);
     f32::from(((u16::from(p[0]) + u16::from(p[1]) + u16::from(p[2])) / 3) as u8)
 }
 

@@ -50,17 +50,18 @@ fn kb(n: u64) -> String {
 
 /// Checks one file's bytes for a student of `stage`.
 pub fn check(bytes: &[u8], stage: Stage, rules: &Rules) -> Report {
-    check_explained(bytes, stage, rules).0
+    run(bytes, stage, rules, None)
 }
 
 /// `check`, and the head's measured geometry when the photo decoded and shows exactly one face.
 pub fn check_explained(bytes: &[u8], stage: Stage, rules: &Rules) -> (Report, Option<geometry::Geometry>) {
     let mut geometry = None;
-    let report = run(bytes, stage, rules, &mut geometry);
+    let report = run(bytes, stage, rules, Some(&mut geometry));
     (report, geometry)
 }
 
-fn run(bytes: &[u8], stage: Stage, rules: &Rules, geometry: &mut Option<geometry::Geometry>) -> Report {
+/// `explain`, when given, receives the geometry even where no rule needs it (a wrong size).
+fn run(bytes: &[u8], stage: Stage, rules: &Rules, explain: Option<&mut Option<geometry::Geometry>>) -> Report {
     let mut report = Report::default();
     let size = bytes.len() as u64;
     if size > rules.max_bytes {
@@ -162,15 +163,17 @@ fn run(bytes: &[u8], stage: Stage, rules: &Rules, geometry: &mut Option<geometry
             "no_face",
             "照片中没有检测到正面人脸；请上传学生本人的正面免冠证件照（不能是风景、物品、侧脸或背影）",
         )),
+        // Head geometry is judged on the photo as cropped to size; cropping will change it.
+        1 if wrong_size && explain.is_none() => {}
         1 => {
             let f = &faces[0];
-            let points = landmarks::locate(&pic, &grey, landmarks::Seed { x: f.x, y: f.y, w: f.w, h: f.h });
-            let g = geometry::Geometry::of(f, &heads[0], points, pic.width);
-            // Head geometry is judged on the photo as cropped to size; cropping will change it.
+            let g = geometry::Geometry::of(f, &heads[0], landmarks::locate(&pic, f), pic.width);
             if !wrong_size {
                 face_rules(&mut report, &pic, &grey, f, &heads[0], &g, stage, rules);
             }
-            *geometry = Some(g);
+            if let Some(out) = explain {
+                *out = Some(g);
+            }
         }
         n => report.hard.push(Reason::new(
             "multiple_faces",
