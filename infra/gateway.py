@@ -38,6 +38,7 @@ ROUTES = [
     ("GET", "/api/students/", "gp-school"),
     ("POST", "/api/students/", "gp-school"),
     ("POST", "/api/uploads", "gp-uploads"),
+    ("POST", "/api/photo/crop-suggestion", "gp-uploads"),
     ("GET", "/api/review/queue", "gp-review"),
     ("GET", "/api/review/reasons", "gp-review"),
     ("POST", "/api/review/", "gp-review"),

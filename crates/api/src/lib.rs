@@ -36,7 +36,7 @@ impl Area {
 pub fn area_router(area: Area) -> Router<AppState> {
     match area {
         Area::Public => routes::public::router().merge(routes::parent::login_router()),
-        Area::School => routes::school::router().merge(routes::parent::router()),
+        Area::School => routes::school::router().merge(routes::parent::router()).merge(routes::photo::router()),
         Area::Review => routes::review::router(),
         Area::Admin => routes::admin::router(),
     }

@@ -37,6 +37,9 @@ pub struct Config {
     /// How long queue items stay held for the reviewer who fetched them: a grid page of 48
     /// takes a few minutes to judge, and an abandoned page comes back to the queue after this.
     pub review_lease: Duration,
+    /// Crop suggestions computed at once (each decodes an original of up to 4000×4000 px);
+    /// more answer 503 `busy`.
+    pub crop_concurrency: usize,
 }
 
 impl Default for Config {
@@ -59,6 +62,7 @@ impl Default for Config {
             export_max_photos: None,
             export_link_ttl: Duration::from_secs(3600),
             export_keep: Duration::from_secs(24 * 3600),
+            crop_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
         }
     }
 }
@@ -70,10 +74,13 @@ pub struct AppState {
     pub store: Arc<dyn PhotoStore>,
     pub clock: Arc<dyn Clock>,
     pub config: Arc<Config>,
+    /// Permits for crop suggestions (`Config::crop_concurrency`).
+    pub crop_slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
     pub fn new(records: Arc<dyn Records>, store: Arc<dyn PhotoStore>, clock: Arc<dyn Clock>, config: Config) -> Self {
-        Self { records, store, clock, config: Arc::new(config) }
+        let crop_slots = Arc::new(tokio::sync::Semaphore::new(config.crop_concurrency.max(1)));
+        Self { records, store, clock, config: Arc::new(config), crop_slots }
     }
 }

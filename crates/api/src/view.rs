@@ -28,6 +28,8 @@ pub struct StudentView {
     pub appealable: bool,
     /// `school` or `parent`: who uploaded the current photo.
     pub uploaded_by: Option<&'static str>,
+    /// The current photo was made by the crop suggestion (自动裁剪).
+    pub auto_cropped: bool,
 }
 
 pub async fn photo_url(state: &AppState, student: &Student) -> ApiResult<Option<String>> {
@@ -61,6 +63,7 @@ pub async fn student_view(state: &AppState, s: Student) -> ApiResult<StudentView
         flags: s.flags,
         appealable,
         uploaded_by: s.uploaded_by.map(|u| u.as_str()),
+        auto_cropped: s.auto_cropped,
     })
 }
 

@@ -164,6 +164,7 @@ fn student(name: &str, class: &str, reason: &str) -> Student {
         flags: Vec::new(),
         review_required: false,
         uploaded_by: None,
+        auto_cropped: false,
     }
 }
 

@@ -54,6 +54,7 @@ fn ticket(student: &str, school: &str, id: &str, at: DateTime<Utc>) -> Ticket {
         expires_at: at + Duration::minutes(15),
         issued_by: "teacher1".into(),
         uploader: Default::default(),
+        auto_cropped: false,
     }
 }
 

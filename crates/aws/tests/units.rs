@@ -696,6 +696,7 @@ impl World {
             expires_at: at + Duration::minutes(15),
             issued_by: TEACHER.into(),
             uploader: Uploader::School,
+            auto_cropped: false,
         };
         self.records.issue_ticket(&t).await.expect("issue ticket");
     }

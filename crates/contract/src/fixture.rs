@@ -172,6 +172,7 @@ pub fn ticket(school_id: &str, student: &StudentId, ticket_id: &str, at: DateTim
         expires_at: at + Duration::minutes(15),
         issued_by: TEACHER.to_owned(),
         uploader: Default::default(),
+        auto_cropped: false,
     }
 }
 

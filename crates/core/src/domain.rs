@@ -278,6 +278,10 @@ pub struct Student {
     /// Who uploaded the current photo (contract v2's `uploaded_by`).
     #[serde(default)]
     pub uploaded_by: Option<Uploader>,
+    /// The current photo was made by the crop suggestion (自动裁剪): the reviewer sees it.
+    /// Left out of stored items when false (DynamoDB bills item bytes).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub auto_cropped: bool,
 }
 
 /// Who uploads a photo: the school's teacher or the student's parent.
@@ -405,6 +409,9 @@ pub struct Ticket {
     /// Whether a teacher or a parent asked for it (tickets stored before parents: a teacher).
     #[serde(default)]
     pub uploader: Uploader,
+    /// The page made this photo from the crop suggestion (自动裁剪), unchanged.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub auto_cropped: bool,
 }
 
 /// Tickets stored before issuers were recorded.

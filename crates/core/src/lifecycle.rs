@@ -90,6 +90,7 @@ pub fn enrol(row: &RosterRow) -> Student {
         flags: Vec::new(),
         review_required: false,
         uploaded_by: None,
+        auto_cropped: false,
     }
 }
 
@@ -136,9 +137,11 @@ pub fn claim(student: Option<&Student>, ticket: Option<&Ticket>, now: DateTime<U
         appeal: None,
         flags: Vec::new(),
         uploaded_by: Some(ticket.uploader),
+        auto_cropped: ticket.auto_cropped,
         ..before.clone()
     };
-    Ok(Transition::new(before, after, &ticket.issued_by, None, now))
+    let note = ticket.auto_cropped.then_some(crate::messages::AUTO_CROPPED_NOTE);
+    Ok(Transition::new(before, after, &ticket.issued_by, note, now))
 }
 
 /// Why a check's outcome was not recorded: the photo was already decided (a repeated
@@ -327,6 +330,7 @@ mod tests {
             flags: Vec::new(),
             review_required: false,
             uploaded_by: None,
+            auto_cropped: false,
         }
     }
 
@@ -341,6 +345,7 @@ mod tests {
             expires_at: t0() + Duration::minutes(15),
             issued_by: "teacher1".into(),
             uploader: Default::default(),
+            auto_cropped: false,
         }
     }
 

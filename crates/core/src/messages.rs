@@ -19,3 +19,6 @@ pub fn check_failed() -> Reason {
 pub fn photo_missing() -> Reason {
     Reason::new("corrupt", "照片文件没有上传完整，请重新上传")
 }
+
+/// The audit note of an upload the page made from the crop suggestion (自动裁剪) unchanged.
+pub const AUTO_CROPPED_NOTE: &str = "照片由自动裁剪生成（按建议取景，仅裁剪和等比例缩放）";

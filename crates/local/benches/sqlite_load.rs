@@ -35,7 +35,7 @@ fn summary(mut v: Vec<StdDuration>) -> String {
 
 fn ticket(school: usize, n: usize, id: String) -> Ticket {
     let now = Utc.with_ymd_and_hms(2026, 6, 1, 8, 0, 0).unwrap();
-    Ticket { ticket_id: id, student_id: sid(school, n), school_id: school_id(school), size: 150_000, generation: 0, issued_at: now, expires_at: now + Duration::minutes(15), issued_by: "bench".into(), uploader: Default::default() }
+    Ticket { ticket_id: id, student_id: sid(school, n), school_id: school_id(school), size: 150_000, generation: 0, issued_at: now, expires_at: now + Duration::minutes(15), issued_by: "bench".into(), uploader: Default::default(), auto_cropped: false }
 }
 
 async fn list_times(records: &SqliteRecords, runs: usize) -> Vec<StdDuration> {

@@ -221,6 +221,7 @@ async fn run_job(w: &World, job: &Job) -> Result<(), String> {
                 expires_at: *at + Duration::minutes(15),
                 issued_by: teacher.clone(),
                 uploader: Default::default(),
+                auto_cropped: false,
             };
             r.issue_ticket(&ticket).await.map_err(|e| format!("issue_ticket {id}: {e}"))?;
             match r.claim_upload(id, ticket_id, *at + Duration::seconds(3)).await.map_err(|e| e.to_string())? {

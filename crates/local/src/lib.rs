@@ -3,6 +3,7 @@
 
 pub mod check_cmd;
 pub mod check_queue;
+pub mod crop_cmd;
 pub mod demo;
 pub mod disk;
 pub mod purge_cmd;

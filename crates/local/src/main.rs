@@ -1,6 +1,6 @@
 use clap::{Parser, Subcommand};
 use gradphoto_core::{Role, Stage};
-use gradphoto_local::{check_cmd, demo, purge_cmd, server};
+use gradphoto_local::{check_cmd, crop_cmd, demo, purge_cmd, server};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -88,6 +88,18 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// 自动裁剪: crop each original (a studio's larger photo) to 272×354 as the server
+    /// suggests; writes OUT/<name>.jpg, one JSON line per original, exit 1 if any was refused
+    /// or still has a finding.
+    Crop {
+        #[arg(long, default_value = "senior", value_parser = ["primary", "junior", "senior"])]
+        stage: String,
+        /// Folder for the cropped photos (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
 }
 
 fn init_tracing() {
@@ -115,6 +127,10 @@ async fn main() -> ExitCode {
         Command::Check { stage, explain, files } => {
             let stage = Stage::parse(&stage).unwrap_or(Stage::Senior);
             check_cmd::run(stage, explain, &files)
+        }
+        Command::Crop { stage, out, files } => {
+            let stage = Stage::parse(&stage).unwrap_or(Stage::Senior);
+            crop_cmd::run(stage, &out, &files)
         }
         Command::Purge { data, yes, force } => {
             init_tracing();

@@ -96,7 +96,7 @@ async fn a_parent_uploads_and_follows_their_own_child_only() {
 
     // A parent token reaches exactly one student: every other route refuses it.
     let every_route = routes_of_the_api();
-    let allowed: BTreeSet<(&str, &str)> = [("GET", "/api/parent/student"), ("POST", "/api/parent/uploads"), ("POST", "/api/parent/appeal")].into();
+    let allowed: BTreeSet<(&str, &str)> = [("GET", "/api/parent/student"), ("POST", "/api/parent/uploads"), ("POST", "/api/parent/appeal"), ("POST", "/api/photo/crop-suggestion")].into();
     let public: BTreeSet<&str> = ["/api/window", "/api/registration/verify", "/api/registration", "/api/sessions", "/api/parent/sessions"].into();
     let mut tried = 0;
     for (method, path) in &every_route {

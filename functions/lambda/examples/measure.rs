@@ -42,7 +42,7 @@ async fn main() {
     let mut full = Vec::new();
     for i in 0..n {
         let now = Utc::now();
-        let t = Ticket { ticket_id: format!("t{i}"), student_id: StudentId::parse(&format!("S{i}")).unwrap(), school_id: "s".into(), size: PHOTO.len() as u64, generation: 0, issued_at: now, expires_at: now + Duration::minutes(15), issued_by: "measure".into(), uploader: Default::default() };
+        let t = Ticket { ticket_id: format!("t{i}"), student_id: StudentId::parse(&format!("S{i}")).unwrap(), school_id: "s".into(), size: PHOTO.len() as u64, generation: 0, issued_at: now, expires_at: now + Duration::minutes(15), issued_by: "measure".into(), uploader: Default::default(), auto_cropped: false };
         r.issue_ticket(&t).await.unwrap();
         let key = t.object_key();
         a.store.client().put_object().bucket(a.store.bucket()).key(&key).body(PHOTO.to_vec().into()).send().await.unwrap();

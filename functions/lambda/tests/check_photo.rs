@@ -76,6 +76,7 @@ impl Env {
             expires_at: at + Duration::minutes(15),
             issued_by: "teacher1".into(),
             uploader: Default::default(),
+            auto_cropped: false,
         };
         self.adapters.records.issue_ticket(&t).await.unwrap();
     }

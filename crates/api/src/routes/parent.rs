@@ -133,11 +133,14 @@ async fn get_student(State(state): State<AppState>, session: ParentSession) -> A
 struct UploadBody {
     size: u64,
     content_type: String,
+    /// The page made this photo from the crop suggestion, unchanged (自动裁剪).
+    #[serde(default)]
+    auto_cropped: bool,
 }
 
 async fn create_upload(State(state): State<AppState>, session: ParentSession, Json(body): Json<UploadBody>) -> ApiResult<axum::Json<Value>> {
     let student = own(&state, &session).await?;
-    match grant_upload(&state, &student, body.size, &body.content_type, &session.actor, Uploader::Parent).await? {
+    match grant_upload(&state, &student, body.size, &body.content_type, &session.actor, Uploader::Parent, body.auto_cropped).await? {
         Ok(grant) => Ok(axum::Json(json!({"upload": {"url": grant.url, "method": grant.method, "headers": grant.headers, "expires_at": grant.expires_at}}))),
         Err(Refused { code, message }) => {
             let status = if code == "already_uploaded" { StatusCode::CONFLICT } else { StatusCode::BAD_REQUEST };

@@ -63,6 +63,7 @@ async fn queue(State(state): State<AppState>, session: ReviewerSession, Query(q)
             "reasons": s.reasons,
             "flags": s.flags,
             "appeal": s.appeal,
+            "auto_cropped": s.auto_cropped,
             "uploaded_at": s.uploaded_at,
             "lease_until": until,
         }));

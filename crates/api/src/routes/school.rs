@@ -182,6 +182,9 @@ struct UploadRequest {
 struct FileDecl {
     student_id: String,
     size: u64,
+    /// The page made this photo from the crop suggestion, unchanged (自动裁剪).
+    #[serde(default)]
+    auto_cropped: bool,
 }
 
 #[derive(Serialize)]
@@ -217,7 +220,7 @@ async fn create_uploads(State(state): State<AppState>, session: SchoolSession, J
                 continue;
             }
         };
-        match grant_upload(&state, &student, file.size, &req.content_type, &session.username, Uploader::School).await? {
+        match grant_upload(&state, &student, file.size, &req.content_type, &session.username, Uploader::School, file.auto_cropped).await? {
             Ok(grant) => uploads.push(grant),
             Err(r) => refused.push(refuse(r)),
         }
@@ -246,6 +249,7 @@ pub(crate) async fn grant_upload(
     content_type: &str,
     issued_by: &str,
     uploader: Uploader,
+    auto_cropped: bool,
 ) -> ApiResult<Result<Grant, Refused>> {
     let rules = &state.config.rules;
     let refuse = |code: &'static str, message: String| Ok(Err(Refused { code, message }));
@@ -273,6 +277,7 @@ pub(crate) async fn grant_upload(
         expires_at,
         issued_by: issued_by.to_owned(),
         uploader,
+        auto_cropped,
     };
     let ticket = match state.records.issue_ticket(&ticket).await {
         Ok(t) => t,

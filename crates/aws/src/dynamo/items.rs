@@ -178,6 +178,7 @@ mod tests {
                 flags: Vec::new(),
                 review_required: false,
                 uploaded_by: None,
+                auto_cropped: false,
             },
             district: "d".into(),
         })
@@ -212,6 +213,7 @@ mod tests {
             flags: vec![Reason::new("phone_photo", "照片信息显示由手机拍摄（Apple iPhone 15 Pro Max），请确认是照相馆拍摄的标准证件照")],
             review_required: true,
             uploaded_by: Some(gradphoto_core::Uploader::Parent),
+            auto_cropped: false,
         };
         let item = student_item(&StoredStudent { student, district: "浦东新区".into() }).unwrap();
         let size = billed_size(&item);

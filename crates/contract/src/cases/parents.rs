@@ -42,6 +42,7 @@ pub async fn a_parent_and_a_teacher_uploading_at_once_have_one_winner(fx: &Fixtu
             ticket_id: format!("{}-p", u.ticket(k)),
             issued_by: format!("parent:{id}"),
             uploader: Uploader::Parent,
+            auto_cropped: false,
             ..teacher_ticket.clone()
         };
         r.issue_ticket(&teacher_ticket).await.expect("teacher ticket");

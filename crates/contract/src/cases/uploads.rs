@@ -3,7 +3,7 @@
 use crate::fixture::*;
 use chrono::Duration;
 use gradphoto_core::ports::{CheckRecorded, Claim, ClaimLost, TicketError};
-use gradphoto_core::{Decision, ObjectKey, Reason, Status};
+use gradphoto_core::{Decision, ObjectKey, Reason, Status, Ticket};
 use std::sync::Arc;
 
 pub async fn tickets_only_when_upload_allowed(fx: &Fixture) {
@@ -339,4 +339,30 @@ pub async fn similar_photos_by_hamming_distance(fx: &Fixture) {
     assert_eq!(near(4).await, vec![u.student(3), u.student(4)], "a re-uploaded student's old hash is gone");
     decide(r, &u.student(2), &u.ticket(20), &passed(!h ^ 0xffff, &[]), at_min(32)).await;
     assert_eq!(near(4).await, vec![u.student(3), u.student(4)]);
+}
+
+/// 自动裁剪: a ticket for a photo the page made from the crop suggestion marks the photo that
+/// wins with it (the reviewer sees it) and the audit says so; the next photo, uploaded after a
+/// rejection without the suggestion, is unmarked.
+pub async fn an_auto_cropped_upload_is_marked_until_the_next_photo(fx: &Fixture) {
+    let r = fx.records();
+    let u = Uniq::new();
+    let a = school_with(r, &u, 1, &u.district(1), &[(1, "1班")]).await;
+    let id = u.student(1);
+    let cropped = Ticket { auto_cropped: true, ..ticket(&a.school_id, &id, &u.ticket(1), at_min(0)) };
+    assert!(r.issue_ticket(&cropped).await.expect("issue").auto_cropped, "the ticket keeps the mark");
+    let won = match r.claim_upload(&id, &u.ticket(1), at_min(0)).await.expect("claim") {
+        Claim::Won(s) => s,
+        Claim::Lost(why) => panic!("lost: {why:?}"),
+    };
+    assert!(won.auto_cropped, "the claim marks the photo");
+    assert!(must_student(r, &id).await.auto_cropped, "and it is stored");
+    let rejected = decide(r, &id, &u.ticket(1), &failed(Some(u.hash()), &[("background_not_white", "背景")]), at_min(1)).await;
+    assert!(rejected.auto_cropped, "the decision keeps the mark of the photo it judged");
+    let trail = r.audit_trail(&id).await.expect("audit");
+    assert_eq!(trail[0].note.as_deref(), Some(gradphoto_core::messages::AUTO_CROPPED_NOTE), "{trail:?}");
+    let again = upload(r, &a.school_id, &id, &u.ticket(2), at_min(2)).await;
+    assert!(!again.auto_cropped && !must_student(r, &id).await.auto_cropped, "a new photo made by hand is unmarked");
+    let trail = r.audit_trail(&id).await.expect("audit");
+    assert_eq!(trail.last().map(|e| e.note.clone()), Some(None), "{trail:?}");
 }

@@ -30,9 +30,6 @@ static MODEL: LazyLock<rustface::Model> =
 /// full scan's cost; what it misses or finds too small is left to the full scan.
 const FAST_STEP: u32 = 6;
 const FAST_PYRAMID: f32 = 0.7;
-/// The fast pass skips the pyramid levels for faces wider than this (px in the photo): a valid
-/// photo's face is ≤ ≈ 150 px (head ≤ 75 % of 354 px); a bigger one is left to the full scan.
-const FAST_MAX_FACE: f32 = 160.0;
 /// The full scan: rustface's defaults.
 const FULL_STEP: u32 = 4;
 const FULL_PYRAMID: f32 = 0.8;
@@ -78,7 +75,7 @@ impl Face {
 /// size look for a face down to 40 px (`face_small_width`).
 pub fn detect(grey: &[u8], width: usize, height: usize, rules: &Rules) -> Vec<Face> {
     if rules.face_fast_width > 0 {
-        let fast = scan(grey, width, height, rules.face_fast_width, FAST_STEP, FAST_PYRAMID, Some(FAST_MAX_FACE), rules);
+        let fast = scan(grey, width, height, rules.face_fast_width, FAST_STEP, FAST_PYRAMID, Some(rules.face_fast_max_face), rules);
         if fast.first().is_some_and(|f| f.w >= rules.face_fast_min_face) {
             return fast;
         }

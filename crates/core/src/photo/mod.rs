@@ -8,6 +8,7 @@
 
 pub mod background;
 pub mod colour;
+pub mod crop;
 pub mod face;
 pub mod geometry;
 pub mod jpeg;
@@ -142,21 +143,56 @@ fn run(bytes: &[u8], stage: Stage, rules: &Rules, explain: Option<&mut Option<ge
         }
     };
 
+    judge(&mut report, &pic, Framing { wrong_size, grey_header: header.components == 1 }, None, stage, rules, explain);
+    report
+}
+
+/// How the decoded picture stands against the frame rules, as the header said.
+#[derive(Debug, Clone, Copy, Default)]
+struct Framing {
+    /// Not the wanted size: head geometry is not judged (cropping will change it).
+    wrong_size: bool,
+    /// A one-channel JPEG: `not_colour` was reported from the header already.
+    grey_header: bool,
+}
+
+/// A face already found and its landmarks, in the picture's pixels: a crop suggestion knows
+/// them from the original, so judging its render needs no second detection.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct KnownFace {
+    pub face: face::Face,
+    pub landmarks: landmarks::Landmarks,
+}
+
+/// Every rule that reads pixels, on a decoded picture: colour, faces and head geometry,
+/// exposure, sharpness, scarf, background, and the perceptual hash. The check runs it on the
+/// upload; a crop suggestion on the rendered crop, so both judge with the same rules.
+fn judge(
+    report: &mut Report,
+    pic: &picture::Picture,
+    framing: Framing,
+    known: Option<KnownFace>,
+    stage: Stage,
+    rules: &Rules,
+    explain: Option<&mut Option<geometry::Geometry>>,
+) {
     // Grey image and colour count in one pass over the pixels.
     let (grey, coloured) = pic.grey_and_colour(rules.colour_min_chroma);
-    let is_colour = header.components != 1 && colour::fraction(coloured, &pic) >= rules.colour_min_fraction;
-    if header.components != 1 {
-        let f = colour::fraction(coloured, &pic);
-        if f < rules.colour_min_fraction {
-            report.hard.push(not_colour_reason(&format!("只有 {:.1}% 的像素带有颜色", f * 100.0)));
-        }
+    let fraction = colour::fraction(coloured, pic);
+    let is_colour = !framing.grey_header && fraction >= rules.colour_min_fraction;
+    if !framing.grey_header && fraction < rules.colour_min_fraction {
+        report.hard.push(not_colour_reason(&format!("只有 {:.1}% 的像素带有颜色", fraction * 100.0)));
     }
 
     // Faces, head geometry, exposure, sharpness, scarf; the heads found are kept out of the
     // background band (hair is not background).
-    let faces = if rules.detect_faces { face::detect(&grey, pic.width, pic.height, rules) } else { Vec::new() };
-    let heads: Vec<face::Head> = faces.iter().map(|f| face::measure_head(&pic, f, rules, is_colour)).collect();
-    let exclude: Vec<background::Rect> = heads.iter().map(|h| h.exclusion(&pic)).collect();
+    let faces = match known {
+        Some(k) => vec![k.face],
+        None if rules.detect_faces => face::detect(&grey, pic.width, pic.height, rules),
+        None => Vec::new(),
+    };
+    let heads: Vec<face::Head> = faces.iter().map(|f| face::measure_head(pic, f, rules, is_colour)).collect();
+    let exclude: Vec<background::Rect> = heads.iter().map(|h| h.exclusion(pic)).collect();
     match faces.len() {
         0 if !rules.detect_faces => {}
         0 => report.hard.push(Reason::new(
@@ -164,12 +200,13 @@ fn run(bytes: &[u8], stage: Stage, rules: &Rules, explain: Option<&mut Option<ge
             "照片中没有检测到正面人脸；请上传学生本人的正面免冠证件照（不能是风景、物品、侧脸或背影）",
         )),
         // Head geometry is judged on the photo as cropped to size; cropping will change it.
-        1 if wrong_size && explain.is_none() => {}
+        1 if framing.wrong_size && explain.is_none() => {}
         1 => {
             let f = &faces[0];
-            let g = geometry::Geometry::of(f, &heads[0], landmarks::locate(&pic, f), pic.width);
-            if !wrong_size {
-                face_rules(&mut report, &pic, &grey, f, &heads[0], &g, stage, rules);
+            let points = known.map_or_else(|| landmarks::locate(pic, f), |k| k.landmarks);
+            let g = geometry::Geometry::of(f, &heads[0], points, pic.width);
+            if !framing.wrong_size {
+                face_rules(report, pic, &grey, f, &heads[0], &g, stage, rules);
             }
             if let Some(out) = explain {
                 *out = Some(g);
@@ -181,13 +218,12 @@ fn run(bytes: &[u8], stage: Stage, rules: &Rules, explain: Option<&mut Option<ge
         )),
     }
 
-    let bg = background::measure(&pic, rules, &exclude);
+    let bg = background::measure(pic, rules, &exclude);
     if let Some(msg) = bg.verdict(rules) {
         report.hard.push(Reason::new("background_not_white", msg));
     }
 
     report.phash = Some(phash::phash(&grey, pic.width, pic.height));
-    report
 }
 
 /// The rules that need exactly one face.

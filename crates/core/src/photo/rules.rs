@@ -66,6 +66,10 @@ pub struct Rules {
     /// The fast pass's answer is kept when its largest face is at least this wide (px in the
     /// photo); otherwise the full scan at `face_detect_width` decides.
     pub face_fast_min_face: f32,
+    /// The fast pass skips the pyramid levels for faces wider than this (px in the photo): a
+    /// valid photo's face is ≤ ≈ 150 px (head ≤ 75 % of 354 px); a bigger one is left to the
+    /// full scan.
+    pub face_fast_max_face: f32,
     /// SeetaFace classifier score a face must reach (rustface's default is 3.85).
     pub face_min_score: f64,
     /// Faces narrower than this share of the largest face are ignored.
@@ -125,6 +129,26 @@ pub struct Rules {
     /// `green_scarf_hue`, saturation and value as for red.
     pub green_scarf_hue: f32,
     pub green_scarf_max_hue: f32,
+
+    // ---- crop suggestion (自动裁剪, `photo::crop`) ----
+    /// The crown (top of the hair) below the top edge, px: GA 461-2004's 7–21 px of its 441 px
+    /// photo scaled uniformly to 354 px (PHOTO_RULES.md). The suggestion aims for the middle.
+    pub crown_min: f32,
+    pub crown_max: f32,
+    /// The head ratio (as `head_min_ratio` measures it) a suggestion aims for: the middle of
+    /// the valid real-people photos' 0.53–0.74, so the re-detected box may move either way.
+    pub crop_head_ratio: f32,
+    /// An original is refused when the head would need upscaling by more than this.
+    pub crop_max_upscale: f32,
+    /// Largest original accepted, bytes (Lambda's 6 MB request cap counts the base64 body).
+    pub crop_max_bytes: u64,
+    /// Largest original side accepted, px (the page downsizes bigger ones first).
+    pub crop_max_side: u32,
+    /// Face detection on an original: a fast pass at this width finds a studio portrait's
+    /// face (≥ ≈ 25 % of the width), a full scan at `crop_detect_width` a smaller one
+    /// (≥ ≈ 12 %).
+    pub crop_fast_width: u32,
+    pub crop_detect_width: u32,
 }
 
 impl Rules {
@@ -161,6 +185,7 @@ impl Default for Rules {
             face_small_width: 272,
             face_small_min_score: 6.0,
             face_fast_min_face: 90.0,
+            face_fast_max_face: 160.0,
             face_min_score: 3.85,
             face_min_relative: 0.5,
             head_bg_distance: 60,
@@ -183,6 +208,14 @@ impl Default for Rules {
             scarf_max_shoulder_fraction: 0.5,
             green_scarf_hue: 140.0,
             green_scarf_max_hue: 35.0,
+            crown_min: 6.0,
+            crown_max: 17.0,
+            crop_head_ratio: 0.62,
+            crop_max_upscale: 1.25,
+            crop_max_bytes: 4 * 1024 * 1024,
+            crop_max_side: 4000,
+            crop_fast_width: 160,
+            crop_detect_width: 320,
         }
     }
 }

@@ -7,14 +7,14 @@ use rusqlite::types::Type;
 
 /// Column list matching [`student`]; keep the two together.
 pub const STUDENT_COLS: &str =
-    "student_id, school_id, name, class, status, reasons, uploaded_at, reviewed_at, photo_key, generation, photo_hash, version, decided_by, appeal, flags, review_required, uploaded_by";
+    "student_id, school_id, name, class, status, reasons, uploaded_at, reviewed_at, photo_key, generation, photo_hash, version, decided_by, appeal, flags, review_required, uploaded_by, auto_cropped";
 
 /// The same columns qualified with table alias `s.` (for joins).
-pub const STUDENT_COLS_S: &str = "s.student_id, s.school_id, s.name, s.class, s.status, s.reasons, s.uploaded_at, s.reviewed_at, s.photo_key, s.generation, s.photo_hash, s.version, s.decided_by, s.appeal, s.flags, s.review_required, s.uploaded_by";
+pub const STUDENT_COLS_S: &str = "s.student_id, s.school_id, s.name, s.class, s.status, s.reasons, s.uploaded_at, s.reviewed_at, s.photo_key, s.generation, s.photo_hash, s.version, s.decided_by, s.appeal, s.flags, s.review_required, s.uploaded_by, s.auto_cropped";
 
 pub const SCHOOL_COLS: &str = "school_id, district, name, stage, registration_code, username";
 
-pub const TICKET_COLS: &str = "ticket_id, student_id, school_id, generation, size, issued_at, expires_at, issued_by, uploader";
+pub const TICKET_COLS: &str = "ticket_id, student_id, school_id, generation, size, issued_at, expires_at, issued_by, uploader, auto_cropped";
 
 /// Times as nanoseconds since the epoch: exact for `DateTime<Utc>` between 1677 and 2262,
 /// saturating outside (only ever true for "since the beginning of time" style bounds).
@@ -111,6 +111,7 @@ pub fn student(row: &Row<'_>) -> rusqlite::Result<Student> {
         flags: json_at::<Vec<Reason>>(row, 14)?,
         review_required: row.get(15)?,
         uploaded_by: row.get::<_, Option<String>>(16)?.map(|u| Uploader::parse(&u).ok_or_else(|| bad(16, Unexpected(u)))).transpose()?,
+        auto_cropped: row.get(17)?,
     })
 }
 
@@ -156,6 +157,7 @@ pub fn ticket(row: &Row<'_>) -> rusqlite::Result<Ticket> {
             let u: String = row.get(8)?;
             Uploader::parse(&u).ok_or_else(|| bad(8, Unexpected(u)))?
         },
+        auto_cropped: row.get(9)?,
     })
 }
 

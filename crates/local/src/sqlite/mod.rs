@@ -243,7 +243,7 @@ mod tests {
             })
             .await
             .unwrap();
-        assert_eq!((mode.as_str(), fk, version), ("wal", 1, 7));
+        assert_eq!((mode.as_str(), fk, version), ("wal", 1, 8));
         let write_on_reader = db.read::<_, BackendError, _>(|c| Ok(c.execute("DELETE FROM schools", [])?)).await;
         assert!(write_on_reader.is_err(), "readers are query_only");
         // Foreign keys hold: a student of an unknown school cannot be written.
@@ -283,7 +283,7 @@ mod tests {
             if i % 5 == 0 {
                 continue;
             }
-            let t = Ticket { ticket_id: format!("t{i}"), student_id: id.clone(), school_id: "s1".into(), size: 1, generation: 0, issued_at: now, expires_at: now + chrono::Duration::minutes(5), issued_by: "t".into(), uploader: Default::default() };
+            let t = Ticket { ticket_id: format!("t{i}"), student_id: id.clone(), school_id: "s1".into(), size: 1, generation: 0, issued_at: now, expires_at: now + chrono::Duration::minutes(5), issued_by: "t".into(), uploader: Default::default(), auto_cropped: false };
             db.issue_ticket(&t).await.unwrap();
             db.claim_upload(&id, &t.ticket_id, now).await.unwrap();
             if i % 5 == 1 {

@@ -59,7 +59,7 @@ fn write_transition<E>(conn: &Connection, t: &Transition) -> Result<(), Fail<E>>
         .prepare_cached(
             "UPDATE students SET status = ?2, reasons = ?3, uploaded_at = ?4, reviewed_at = ?5, photo_key = ?6, generation = ?7,
                 photo_hash = ?8, hb0 = ?9, hb1 = ?10, hb2 = ?11, hb3 = ?12, hb4 = ?13, version = ?14,
-                decided_by = ?16, appeal = ?17, flags = ?18, review_required = ?19, uploaded_by = ?20, lease_by = NULL, lease_until = NULL
+                decided_by = ?16, appeal = ?17, flags = ?18, review_required = ?19, uploaded_by = ?20, auto_cropped = ?21, lease_by = NULL, lease_until = NULL
          WHERE student_id = ?1 AND version = ?15",
         )?
         .execute(params![
@@ -83,6 +83,7 @@ fn write_transition<E>(conn: &Connection, t: &Transition) -> Result<(), Fail<E>>
             serde_json::to_string(&s.flags)?,
             s.review_required,
             s.uploaded_by.map(|u| u.as_str()),
+            s.auto_cropped,
         ])?;
     if written != 1 {
         return Err(Fail::Db(BackendError::new(format!("student {} changed under its write transaction", s.student_id))));
@@ -396,8 +397,8 @@ impl Records for SqliteRecords {
             let student = get_student(tx, ticket.student_id.as_str())?;
             let issued = lifecycle::issue_ticket(student.as_ref(), &ticket).map_err(Fail::Rule)?;
             tx.prepare_cached(
-                "INSERT INTO tickets (ticket_id, student_id, school_id, generation, size, issued_at, expires_at, issued_by, uploader, used)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0)",
+                "INSERT INTO tickets (ticket_id, student_id, school_id, generation, size, issued_at, expires_at, issued_by, uploader, auto_cropped, used)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0)",
             )?
             .execute(params![
                 issued.ticket_id,
@@ -408,7 +409,8 @@ impl Records for SqliteRecords {
                 ts(issued.issued_at),
                 ts(issued.expires_at),
                 issued.issued_by,
-                issued.uploader.as_str()
+                issued.uploader.as_str(),
+                issued.auto_cropped
             ])?;
             Ok(issued)
         })

@@ -7,11 +7,18 @@
 use rusqlite::Connection;
 
 /// Migration `i` moves the database from `user_version = i` to `i + 1`. Append only.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8];
 
 /// The schema version whose migration adds the statistics' counters; a database coming from
 /// below it gets them filled from its audit trail (`stats::backfill`).
 const STATS_VERSION: i64 = 7;
+
+/// 自动裁剪: a ticket asked for a photo the page made from the crop suggestion, and the student's
+/// current photo is one (the reviewer sees it; the audit note says so).
+const V8: &str = "
+ALTER TABLE tickets ADD COLUMN auto_cropped INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE students ADD COLUMN auto_cropped INTEGER NOT NULL DEFAULT 0;
+";
 
 /// Contract v2's statistics: one counter per (district, key), the key named by core's
 /// `StatKey`, and the daily series as one typed row per (district, day) — a campaign adds a

@@ -1,0 +1,82 @@
+//! 自动裁剪: `POST /api/photo/crop-suggestion` — a teacher's or a parent's original (a studio's
+//! larger photo) in, the rectangle that makes it a compliant 272×354 photo out
+//! (`gradphoto_core::photo::crop`). Stores nothing.
+//!
+//! A suggestion decodes a picture of up to `crop_max_side`² pixels (48 MB at 4000 px), so at
+//! most `Config::crop_concurrency` run at once, beside the request limiter; past that the
+//! caller hears 503 `busy` at once rather than the process queueing memory.
+
+use crate::auth::{ParentSession, SchoolSession, session_from};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Body;
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::{FromRequestParts, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::routing::post;
+use gradphoto_core::{Role, Stage};
+use gradphoto_core::photo::crop::{self, CropRefusal, Suggestion};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/photo/crop-suggestion", post(crop_suggestion))
+}
+
+/// Who may ask: a teacher (their school's stage) or a parent (their child's school's stage),
+/// each with every check of their own session (window, current account or code).
+pub struct Uploader {
+    stage: Stage,
+}
+
+impl FromRequestParts<AppState> for Uploader {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+        match session_from(parts, state)?.role {
+            Role::School => {
+                let session = SchoolSession::from_request_parts(parts, state).await?;
+                Ok(Uploader { stage: session.school.stage })
+            }
+            Role::Parent => {
+                let session = ParentSession::from_request_parts(parts, state).await?;
+                let student = state.records.student(&session.student_id).await?.ok_or_else(ApiError::unauthenticated)?;
+                let school = state.records.school(&student.school_id).await?.ok_or_else(ApiError::unauthenticated)?;
+                Ok(Uploader { stage: school.stage })
+            }
+            _ => Err(ApiError::forbidden()),
+        }
+    }
+}
+
+async fn crop_suggestion(State(state): State<AppState>, who: Uploader, Body(bytes): Body) -> ApiResult<axum::Json<Suggestion>> {
+    let rules = state.config.rules.clone();
+    if bytes.len() as u64 > rules.crop_max_bytes {
+        return Err(refusal(&CropRefusal::TooManyBytes(bytes.len() as u64), &rules));
+    }
+    let Ok(_slot) = state.crop_slots.clone().try_acquire_owned() else {
+        return Err(ApiError::Busy { retry_after_secs: state.config.busy_retry_after_secs.min(5) });
+    };
+    // Decoding and detection are CPU work: off the async workers, so other requests still run.
+    let stage = who.stage;
+    let answer = tokio::task::spawn_blocking(move || {
+        let answer = crop::suggest(&bytes, stage, &rules);
+        (answer, rules)
+    })
+    .await
+    .map_err(|e| {
+        tracing::error!("crop suggestion task failed: {e}");
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "系统内部错误，请稍后重试；如持续出现请联系客服")
+    })?;
+    match answer {
+        (Ok(suggestion), _) => Ok(axum::Json(suggestion)),
+        (Err(r), rules) => Err(refusal(&r, &rules)),
+    }
+}
+
+fn refusal(r: &CropRefusal, rules: &gradphoto_core::photo::Rules) -> ApiError {
+    let status = match r {
+        CropRefusal::TooManyBytes(_) => StatusCode::PAYLOAD_TOO_LARGE,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    let reason = r.reason(rules);
+    ApiError::new(status, r.code(), reason.message)
+}

@@ -1,0 +1,354 @@
+//! 自动裁剪: from a studio's larger original, the rectangle that — scaled uniformly to the wanted
+//! 272×354 — puts the head where the check wants it, and what cropping cannot fix.
+//!
+//! One geometry: the face is found and measured with the check's own detector, head walk and
+//! landmarks; the rectangle is solved for the check's bands (`Rules`: head ratio, crown band,
+//! eye line, centre, margins); and the rendered crop is judged by the check's own pixel rules
+//! (`super::judge`), whose findings are what the suggestion reports. Nothing is stretched: the
+//! rectangle has the output's aspect ratio to within a pixel.
+
+use super::face::{self, Face, Head};
+use super::landmarks::{self, Landmarks, Point};
+use super::picture::{self, Picture};
+use super::{Framing, KnownFace, Report, Rules, jpeg};
+use crate::domain::{Reason, Stage};
+use image::codecs::jpeg::{JpegEncoder, PixelDensity};
+use image::imageops::{self, FilterType};
+use image::{ImageBuffer, Rgb};
+use serde::Serialize;
+
+/// A rectangle in the original's pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct CropRect {
+    pub x: u32,
+    pub y: u32,
+    pub w: u32,
+    pub h: u32,
+}
+
+/// The proposed fix.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Suggestion {
+    /// The original's size, px.
+    pub width: u32,
+    pub height: u32,
+    pub crop: CropRect,
+    /// Output px per original px (the same both ways: uniform).
+    pub scale: f32,
+    /// What the check still finds on the cropped photo: what cropping cannot fix
+    /// (background, blur, exposure, scarf, colour) or a head the original cannot frame.
+    pub findings: Vec<Reason>,
+}
+
+/// Why no suggestion is made. Each has a stable code and a Chinese message (`reason`).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CropRefusal {
+    #[error("original of {0} bytes is over the limit")]
+    TooManyBytes(u64),
+    #[error("not a JPEG")]
+    NotJpeg(Option<&'static str>),
+    #[error("the JPEG does not decode: {0}")]
+    Corrupt(&'static str),
+    #[error("original of {0}×{1} px is over the limit")]
+    OriginalTooLarge(u32, u32),
+    #[error("no face")]
+    NoFace,
+    #[error("{0} faces")]
+    MultipleFaces(usize),
+    #[error("the head would need upscaling by {0:.2}×")]
+    TooSmallOriginal(f32),
+}
+
+impl CropRefusal {
+    pub fn code(&self) -> &'static str {
+        match self {
+            CropRefusal::TooManyBytes(_) => "body_too_large",
+            CropRefusal::NotJpeg(_) => "not_jpeg",
+            CropRefusal::Corrupt(_) => "corrupt",
+            CropRefusal::OriginalTooLarge(..) => "original_too_large",
+            CropRefusal::NoFace => "no_face",
+            CropRefusal::MultipleFaces(_) => "multiple_faces",
+            CropRefusal::TooSmallOriginal(_) => "too_small_original",
+        }
+    }
+
+    pub fn reason(&self, rules: &Rules) -> Reason {
+        let message = match self {
+            CropRefusal::TooManyBytes(n) => format!(
+                "原始照片文件过大（{:.1} MB），自动裁剪最多接受 {} MB；请先缩小照片",
+                *n as f64 / 1048576.0,
+                rules.crop_max_bytes / 1048576
+            ),
+            CropRefusal::NotJpeg(Some(f)) => format!("原始照片应为 JPEG（.jpg）格式，文件内容是 {f} 格式；请另存为 JPEG 后再试"),
+            CropRefusal::NotJpeg(None) => "原始照片应为 JPEG（.jpg）格式，文件内容不是 JPEG 图片".to_owned(),
+            CropRefusal::Corrupt(what) => format!("原始照片文件已损坏（{what}），无法自动裁剪；请重新导出后再试"),
+            CropRefusal::OriginalTooLarge(w, h) => format!(
+                "原始照片尺寸过大（{w}×{h} 像素），自动裁剪最多接受长边 {} 像素；请先缩小照片",
+                rules.crop_max_side
+            ),
+            CropRefusal::NoFace => "原始照片中没有检测到正面人脸，无法自动裁剪；请上传学生本人的正面免冠照片".to_owned(),
+            CropRefusal::MultipleFaces(n) => {
+                format!("原始照片中检测到 {n} 张人脸，无法自动裁剪；证件照中只能有学生本人一人，请用单人照片")
+            }
+            CropRefusal::TooSmallOriginal(k) => format!(
+                "原始照片中的人像太小：裁剪到 {}×{} 需要放大 {k:.1} 倍（最多 {:.2} 倍），照片会模糊；请让照相馆提供更大的原始照片",
+                rules.width, rules.height, rules.crop_max_upscale
+            ),
+        };
+        Reason::new(self.code(), message)
+    }
+}
+
+/// The suggestion for `bytes` (an original of any size up to the limits).
+pub fn suggest(bytes: &[u8], stage: Stage, rules: &Rules) -> Result<Suggestion, CropRefusal> {
+    plan(bytes, stage, rules).map(|(s, _)| s)
+}
+
+/// The suggestion and the cropped photo, as the page makes it: exactly the wanted size,
+/// the required density written in JFIF, under the size limit.
+pub fn crop(bytes: &[u8], stage: Stage, rules: &Rules) -> Result<(Suggestion, Vec<u8>), CropRefusal> {
+    let (s, rendered) = plan(bytes, stage, rules)?;
+    Ok((s, encode(&rendered, rules)))
+}
+
+fn plan(bytes: &[u8], stage: Stage, rules: &Rules) -> Result<(Suggestion, Picture), CropRefusal> {
+    let pic = decode(bytes, rules)?;
+    let (grey, coloured) = pic.grey_and_colour(rules.colour_min_chroma);
+    let faces = face::detect(&grey, pic.width, pic.height, &scan_rules(rules, pic.width));
+    drop(grey);
+    let f = match faces.as_slice() {
+        [] => return Err(CropRefusal::NoFace),
+        [f] => *f,
+        many => return Err(CropRefusal::MultipleFaces(many.len())),
+    };
+    let is_colour = super::colour::fraction(coloured, &pic) >= rules.colour_min_fraction;
+    let head = face::measure_head(&pic, &f, rules, is_colour);
+    let points = landmarks::locate(&pic, &f);
+    let rect = frame(&Subject::of(&f, &head, &points), pic.width as f32, pic.height as f32, rules)?;
+    let rendered = render(&pic, rect, rules);
+
+    // Judge the crop with the check's rules, the face carried over from the original.
+    let s = rules.width as f32 / rect.w as f32;
+    let move_point = |p: Point| Point { x: (p.x - rect.x as f32) * s, y: (p.y - rect.y as f32) * s };
+    let known = KnownFace {
+        face: Face { x: (f.x - rect.x as f32) * s, y: (f.y - rect.y as f32) * s, w: f.w * s, h: f.h * s, score: f.score },
+        landmarks: Landmarks {
+            left_eye: points.left_eye.map(move_point),
+            right_eye: points.right_eye.map(move_point),
+            nose: move_point(points.nose),
+        },
+    };
+    let mut report = Report::default();
+    super::judge(&mut report, &rendered, Framing::default(), Some(known), stage, rules, None);
+    let mut findings = report.hard;
+    findings.extend(report.soft);
+    let suggestion = Suggestion { width: pic.width as u32, height: pic.height as u32, crop: rect, scale: s, findings };
+    Ok((suggestion, rendered))
+}
+
+/// The original, decoded behind the same guards as an upload: magic, a header walk before any
+/// allocation, the side limit, completeness, a strict decode.
+fn decode(bytes: &[u8], rules: &Rules) -> Result<Picture, CropRefusal> {
+    if bytes.len() as u64 > rules.crop_max_bytes {
+        return Err(CropRefusal::TooManyBytes(bytes.len() as u64));
+    }
+    if !jpeg::is_jpeg(bytes) {
+        return Err(CropRefusal::NotJpeg(jpeg::sniff_format(bytes)));
+    }
+    let header = jpeg::parse(bytes).map_err(|_| CropRefusal::Corrupt("文件头无法读取"))?;
+    if header.width > rules.crop_max_side || header.height > rules.crop_max_side {
+        return Err(CropRefusal::OriginalTooLarge(header.width, header.height));
+    }
+    if header.width == 0 || header.height == 0 {
+        return Err(CropRefusal::Corrupt("图像尺寸为 0"));
+    }
+    if !header.complete {
+        return Err(CropRefusal::Corrupt("文件不完整"));
+    }
+    picture::decode(bytes, header.width, header.height).map_err(|_| CropRefusal::Corrupt("图像数据无法完整解码"))
+}
+
+/// The check's detector, scanned for an original's proportions: a studio portrait's face is
+/// a quarter of the width or more (the fast pass), a full-length one down to an eighth.
+fn scan_rules(rules: &Rules, width: usize) -> Rules {
+    let w = width as f32;
+    let fast_width = rules.crop_fast_width.min(width as u32);
+    Rules {
+        face_fast_width: fast_width,
+        face_fast_min_face: w * 0.2,
+        face_fast_max_face: w,
+        face_detect_width: rules.crop_detect_width.min(width as u32),
+        face_small_width: 0,
+        ..rules.clone()
+    }
+}
+
+/// What the rectangle is solved for, in the original's pixels.
+#[derive(Debug, Clone, Copy)]
+struct Subject {
+    crown: f32,
+    chin: f32,
+    eye_line: f32,
+    /// The face box's centre: what `off_centre` measures.
+    centre: f32,
+    left: f32,
+    right: f32,
+}
+
+impl Subject {
+    fn of(f: &Face, head: &Head, points: &Landmarks) -> Subject {
+        Subject {
+            crown: head.top as f32,
+            chin: head.chin,
+            eye_line: points.eye_line(),
+            centre: f.cx(),
+            left: head.left as f32,
+            right: head.right as f32,
+        }
+    }
+}
+
+/// How far one candidate frame is from what the rules want; `None` where it breaks a band.
+#[derive(Debug, Clone, Copy)]
+struct Candidate {
+    rect: CropRect,
+    /// Output px per original px.
+    scale: f32,
+    /// Sum of how far outside the bands the head lands (0 = inside every band).
+    violation: f32,
+    /// Distance from the aim inside the bands.
+    cost: f32,
+}
+
+/// Solves the rectangle: tries head ratios across the band and crown heights across the crown
+/// band, places each frame with the eyes' box centred, moves it inside the original where it
+/// overhangs, and keeps the frame that breaks no band and is nearest the aim (or, when every
+/// frame breaks one, the one that breaks least: the judge then names what is wrong).
+fn frame(s: &Subject, width: f32, height: f32, rules: &Rules) -> Result<CropRect, CropRefusal> {
+    let (out_w, out_h) = (rules.width as f32, rules.height as f32);
+    let head = (s.chin - s.crown).max(1.0);
+    // The bands the check judges, with room for the re-detected box to land a little apart.
+    let (ratio_lo, ratio_hi) = (rules.head_min_ratio + 0.06, rules.head_max_ratio - 0.08);
+    let crown_aim = (rules.crown_min + rules.crown_max) / 2.0;
+    let centre_slack = rules.centre_max_offset * out_w * 0.5;
+    let mut best: Option<Candidate> = None;
+    let mut smallest_scale = f32::MAX;
+    let steps = 48;
+    for i in 0..=steps {
+        let ratio = ratio_lo + (ratio_hi - ratio_lo) * i as f32 / steps as f32;
+        // Output width over the original's: the rectangle in whole pixels, its height from
+        // its width, so the aspect is the output's to within a pixel.
+        let w = (out_w * head / (ratio * out_h)).round().clamp(1.0, width.min(height * out_w / out_h).floor());
+        let h = (w * out_h / out_w).round().min(height);
+        let scale = out_w / w;
+        smallest_scale = smallest_scale.min(scale);
+        if scale > rules.crop_max_upscale {
+            continue;
+        }
+        for crown_out in (rules.crown_min.ceil() as i32)..=(rules.crown_max.floor() as i32) {
+            let x = (s.centre - out_w / 2.0 / scale).round().clamp(0.0, width - w);
+            let y = (s.crown - crown_out as f32 / scale).round().clamp(0.0, height - h);
+            let at = |v: f32, o: f32| (v - o) * scale;
+            let crown = at(s.crown, y);
+            let measured_ratio = head * scale / out_h;
+            let out_of = |v: f32, lo: f32, hi: f32| (lo - v).max(0.0) + (v - hi).max(0.0);
+            let violation = out_of(measured_ratio, rules.head_min_ratio + 0.03, rules.head_max_ratio - 0.05) * out_h
+                + out_of(crown, rules.crown_min.min(rules.head_min_margin as f32 + 3.0), rules.crown_max + 6.0)
+                + out_of(at(s.eye_line, y), 0.0, rules.eye_line_max - 8.0)
+                + out_of(at(s.centre, x) - out_w / 2.0, -centre_slack, centre_slack)
+                + out_of(at(s.left, x), rules.head_min_margin as f32 + 3.0, out_w)
+                + out_of(at(s.right, x), 0.0, out_w - rules.head_min_margin as f32 - 4.0)
+                + out_of(at(s.chin, y), 0.0, out_h - 2.0);
+            let cost = (measured_ratio - rules.crop_head_ratio).abs() * 10.0
+                + (crown - crown_aim).abs() / out_h
+                + (at(s.centre, x) - out_w / 2.0).abs() / out_w;
+            let c = Candidate {
+                rect: CropRect { x: x as u32, y: y as u32, w: w as u32, h: h as u32 },
+                scale,
+                violation,
+                cost,
+            };
+            let better = best.is_none_or(|b| (c.violation, c.cost) < (b.violation, b.cost));
+            if better {
+                best = Some(c);
+            }
+        }
+    }
+    match best {
+        Some(c) => {
+            debug_assert!(c.scale <= rules.crop_max_upscale);
+            Ok(c.rect)
+        }
+        None => Err(CropRefusal::TooSmallOriginal(smallest_scale)),
+    }
+}
+
+/// The rectangle scaled uniformly to the output size (Catmull–Rom, which widens its support
+/// when reducing, so a large original does not alias).
+fn render(pic: &Picture, r: CropRect, rules: &Rules) -> Picture {
+    let view: ImageBuffer<Rgb<u8>, &[u8]> =
+        ImageBuffer::from_raw(pic.width as u32, pic.height as u32, &pic.rgb[..]).expect("the buffer holds width × height pixels");
+    let region = imageops::crop_imm(&view, r.x, r.y, r.w, r.h);
+    let out = imageops::resize(&*region, rules.width, rules.height, FilterType::CatmullRom);
+    Picture { width: rules.width as usize, height: rules.height as usize, rgb: out.into_raw() }
+}
+
+/// JPEG at the required density, the best quality under the size limit.
+fn encode(pic: &Picture, rules: &Rules) -> Vec<u8> {
+    let density = u16::try_from(rules.min_dpi).unwrap_or(u16::MAX);
+    let mut last = Vec::new();
+    for quality in [92, 85, 75, 60, 45] {
+        let mut out = Vec::new();
+        let mut enc = JpegEncoder::new_with_quality(&mut out, quality);
+        enc.set_pixel_density(PixelDensity::dpi(density));
+        enc.encode(&pic.rgb, pic.width as u32, pic.height as u32, image::ExtendedColorType::Rgb8)
+            .expect("encoding RGB into memory cannot fail");
+        if out.len() as u64 <= rules.max_bytes {
+            return out;
+        }
+        last = out;
+    }
+    last
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn subject(crown: f32, chin: f32, centre: f32) -> Subject {
+        let head = chin - crown;
+        Subject { crown, chin, eye_line: crown + head * 0.45, centre, left: centre - head * 0.4, right: centre + head * 0.4 }
+    }
+
+    #[test]
+    fn the_frame_keeps_the_aspect_within_a_pixel_and_aims_at_the_bands() {
+        let rules = Rules::default();
+        let r = frame(&subject(200.0, 420.0, 250.0), 600.0, 800.0, &rules).unwrap();
+        assert!((i64::from(r.w) * 354 - i64::from(r.h) * 272).abs() <= 354, "{r:?}");
+        let s = 272.0 / r.w as f32;
+        let ratio = 220.0 * s / 354.0;
+        assert!((ratio - rules.crop_head_ratio).abs() < 0.02, "ratio {ratio}");
+        let crown = (200.0 - r.y as f32) * s;
+        assert!((rules.crown_min..=rules.crown_max).contains(&crown), "crown {crown}");
+        assert!(((250.0 - r.x as f32) * s - 136.0).abs() < 2.0);
+        assert!(r.x + r.w <= 600 && r.y + r.h <= 800);
+    }
+
+    #[test]
+    fn a_head_near_an_edge_is_framed_inside_the_original() {
+        let rules = Rules::default();
+        let r = frame(&subject(30.0, 250.0, 110.0), 600.0, 800.0, &rules).unwrap();
+        assert!(r.x + r.w <= 600 && r.y + r.h <= 800, "{r:?}");
+        let s = 272.0 / r.w as f32;
+        assert!(((110.0 - r.x as f32) * s - 136.0).abs() <= rules.centre_max_offset * 272.0, "{r:?}");
+    }
+
+    #[test]
+    fn a_small_head_is_refused_rather_than_upscaled() {
+        let rules = Rules::default();
+        match frame(&subject(100.0, 160.0, 300.0), 600.0, 800.0, &rules) {
+            Err(CropRefusal::TooSmallOriginal(k)) => assert!(k > rules.crop_max_upscale),
+            other => panic!("{other:?}"),
+        }
+    }
+}
