@@ -83,10 +83,11 @@ export async function waitGate() {
 const MAX_BUSY_RETRIES = 4;
 
 /**
- * Calls the API. `role` picks the token; `body` is sent as JSON unless `text` (CSV) is given;
- * `as` is "json" (default), "blob" or "response".
+ * Calls the API. `role` picks the token; `body` is sent as JSON unless `text` (CSV) or `bytes`
+ * (a Blob, e.g. a photo, sent as `contentType`) is given; `as` is "json" (default), "blob" or
+ * "response".
  */
-export async function api(path, { method = "GET", role = null, body, text, contentType, as = "json" } = {}) {
+export async function api(path, { method = "GET", role = null, body, text, bytes, contentType, as = "json" } = {}) {
   const headers = {};
   const token = role ? session.get(role) : null;
   if (token) headers.Authorization = `Bearer ${token}`;
@@ -94,6 +95,10 @@ export async function api(path, { method = "GET", role = null, body, text, conte
   if (text !== undefined) {
     headers["Content-Type"] = contentType || "text/csv; charset=utf-8";
     payload = text;
+  } else if (bytes !== undefined) {
+    // A Blob can be sent again as it is, so a busy answer's retry resends the same bytes.
+    headers["Content-Type"] = contentType || "application/octet-stream";
+    payload = bytes;
   } else if (body !== undefined) {
     headers["Content-Type"] = "application/json; charset=utf-8";
     payload = JSON.stringify(body);

@@ -1,16 +1,20 @@
 // 裁剪助手: turns a larger portrait into the 272×354, 300 dpi JPEG the rules ask for, by
 // cropping and uniform scaling only (the frame's aspect ratio is locked, so nothing is ever
-// stretched), with guides for where the head should sit.
+// stretched), with guides for where the head should sit. A chosen photo opens with the frame
+// the server suggests (自动裁剪, autocrop.js); the teacher may still move or zoom it.
 import { h, replace, say, statusChip, formatBytes, filePicker, STATUS } from "./ui.js";
 import { PHOTO, withJfifDensity, checkPhotoFile } from "./filecheck.js";
 import { uploadOne } from "./upload.js";
+import { suggestCrop, sameFrame, findingsList } from "./autocrop.js";
 
 const MAY_UPLOAD = new Set(["not_uploaded", "rejected"]);
 const STAGE_MAX = 440; // CSS px of the editing canvas' longer side
 
-// Where a head belongs in the output, as fractions of its width/height (ICAO: head 50–69 %
-// of the height; top of the hair about a tenth down; centred).
-export const GUIDE = { headTop: 0.1, chin: 0.7, cx: 0.5, cy: 0.4, rx: 0.29, ry: 0.3 };
+// Where a head belongs in the output, as fractions of its width/height: where the server's
+// crop suggestion aims (gradphoto_core::photo::Rules): the crown in the middle of the 6–17 px
+// band below the top edge (GA 461-2004 scaled to 354 px), the head 62 % of the height
+// (`crop_head_ratio`), centred. The check itself allows the bands around these.
+export const GUIDE = { headTop: 0.033, chin: 0.653, cx: 0.5, cy: 0.36, rx: 0.3, ry: 0.31 };
 
 /** Largest frame of the output's aspect ratio that fits the image, top-centred. */
 export function initialFrame(iw, ih, W = PHOTO.width, H = PHOTO.height) {
@@ -137,10 +141,17 @@ export async function cropView(ctx, params) {
   const makeBtn = h("button", { type: "button", class: "primary", id: "crop-make", disabled: true }, "生成 272×354 照片");
   const result = h("div", { id: "crop-result", "aria-live": "polite" });
   const editor = h("div", { class: "crop-editor", hidden: true });
+  // What the suggestion did for this photo: placed the frame, was refused, or could not be had.
+  const note = h("div", { id: "crop-suggest-note", class: "suggest-note", "aria-live": "polite", hidden: true });
+  const restore = h("button", { type: "button", class: "small", id: "crop-restore" }, "恢复建议取景");
 
   let img = null; // ImageBitmap
   let frame = null;
   let scale = 1; // stage px per image px
+  let suggestion = null; // { frame, findings } for the photo on the stage, when the server gave one
+  let picks = 0; // the latest file choice; an answer for an earlier one is dropped
+  // "auto_cropped" is claimed only for a photo framed exactly as suggested.
+  const framedAsSuggested = () => !!suggestion && sameFrame(frame, suggestion.frame);
 
   function fitStage() {
     scale = Math.min(STAGE_MAX / img.width, STAGE_MAX / img.height, 1);
@@ -168,11 +179,32 @@ export async function cropView(ctx, params) {
     if (guides.checked) drawGuides(g, x, y, w, hh);
     // The frame in image pixels, on the canvas: lets a test check the locked aspect ratio
     // (and so that the output is scaled the same in x and y) after drags and zooms.
-    Object.assign(stage.dataset, { frameX: frame.x, frameY: frame.y, frameW: frame.w, frameH: frame.h, outW: PHOTO.width, outH: PHOTO.height });
+    Object.assign(stage.dataset, { frameX: frame.x, frameY: frame.y, frameW: frame.w, frameH: frame.h, outW: PHOTO.width, outH: PHOTO.height, suggested: String(framedAsSuggested()) });
     const out = renderCrop(img, frame);
     const pg = preview.getContext("2d");
     pg.drawImage(out, 0, 0);
     if (guides.checked) drawGuides(pg, 0, 0, PHOTO.width, PHOTO.height);
+    drawNote();
+  }
+
+  /** The line above the stage: suggested (and still so), moved by hand, refused, or offline. */
+  function drawNote() {
+    if (!suggestion) return;
+    const kept = framedAsSuggested();
+    note.dataset.state = kept ? "suggested" : "moved";
+    restore.hidden = kept;
+    replace(
+      note,
+      h("p", { class: kept ? "ok" : "hint" }, kept ? "已按建议放置取景框，可拖动调整" : "已手动调整取景框（上传时不再标记为自动裁剪）", " ", restore),
+      suggestion.findings.length ? [h("p", { class: "hint" }, "自动检查发现以下问题，裁剪无法解决，请确认或换一张照片："), findingsList(suggestion.findings, { id: "crop-findings" })] : null
+    );
+  }
+
+  function noteFallback(e) {
+    note.hidden = false;
+    note.dataset.state = e.refused ? "refused" : "unavailable";
+    note.dataset.code = e.code || "";
+    replace(note, h("p", { class: e.refused ? "error" : "hint" }, `${String(e.message).replace(/[。.\s]+$/, "")}。已按默认位置放置取景框，请拖动调整。`));
   }
 
   function setFrame(f) {
@@ -182,23 +214,47 @@ export async function cropView(ctx, params) {
     draw();
   }
 
+  restore.addEventListener("click", () => suggestion && setFrame(suggestion.frame));
+
   fileInput.addEventListener("change", async () => {
     const file = fileInput.files[0];
     if (!file) return;
+    const pick = ++picks;
+    let bitmap;
     try {
-      img = await createImageBitmap(file, { imageOrientation: "from-image" });
+      bitmap = await createImageBitmap(file, { imageOrientation: "from-image" });
     } catch {
       say("无法打开这张图片，请选择 JPEG 或 PNG 照片", "error");
       return;
     }
-    if (img.width < PHOTO.width || img.height < PHOTO.height) {
-      say(`这张照片只有 ${img.width}×${img.height} 像素，小于 272×354，放大会模糊，请使用更大的原始照片`, "error");
+    if (pick !== picks) return bitmap.close();
+    if (bitmap.width < PHOTO.width || bitmap.height < PHOTO.height) {
+      say(`这张照片只有 ${bitmap.width}×${bitmap.height} 像素，小于 272×354，放大会模糊，请使用更大的原始照片`, "error");
     }
+    // The editor opens once the frame is placed, so it never jumps under the teacher's mouse.
+    editor.hidden = true;
+    makeBtn.disabled = true;
+    result.replaceChildren();
+    note.hidden = false;
+    note.dataset.state = "working";
+    replace(note, h("p", { class: "loading" }, "正在分析照片，自动放置取景框…"));
+    let found = null;
+    try {
+      found = await suggestCrop(file, bitmap, { role: ctx.role || "school" });
+    } catch (e) {
+      if (pick === picks) noteFallback(e);
+    }
+    if (pick !== picks) return bitmap.close();
+    if (img) img.close();
+    img = bitmap;
+    suggestion = null;
     editor.hidden = false;
     fitStage();
-    setFrame(initialFrame(img.width, img.height));
+    setFrame(found ? found.frame : initialFrame(img.width, img.height));
+    // What setFrame kept (inside the picture, 272:354 exactly) is the frame "unchanged" means.
+    if (found) suggestion = { frame: { ...frame }, findings: found.findings };
+    draw();
     makeBtn.disabled = false;
-    result.replaceChildren();
   });
 
   zoom.addEventListener("input", () => {
@@ -242,6 +298,7 @@ export async function cropView(ctx, params) {
   makeBtn.addEventListener("click", async () => {
     let blob;
     let problem;
+    const autoCropped = framedAsSuggested();
     makeBtn.disabled = true;
     try {
       blob = await encodeJpeg(renderCrop(img, frame));
@@ -264,7 +321,7 @@ export async function cropView(ctx, params) {
     replace(
       result,
       h("img", { src: url, width: PHOTO.width, height: PHOTO.height, alt: "生成的照片", class: "crop-output" }),
-      h("p", { id: "crop-info" }, `已生成：${PHOTO.width}×${PHOTO.height} 像素，300 DPI，${formatBytes(blob.size)}`),
+      h("p", { id: "crop-info", dataset: { autoCropped: String(autoCropped) } }, `已生成：${PHOTO.width}×${PHOTO.height} 像素，300 DPI，${formatBytes(blob.size)}${autoCropped ? "（按自动裁剪建议）" : ""}`),
       problem ? h("p", { class: "error" }, problem.message) : null,
       h("div", { class: "actions" }, h("a", { class: "button", href: url, download: name }, "下载照片"), upload),
       id ? null : h("p", { class: "hint" }, "如需直接上传，请先在上方选择学生。"),
@@ -278,10 +335,10 @@ export async function cropView(ctx, params) {
       replace(status, bar, text);
       try {
         // A page may bring its own upload (the parent page: POST /api/parent/uploads).
-        const { record } = await (ctx.uploadOne || uploadOne)(student, blob, { onProgress: (l) => (bar.value = l), onPhase: (p) => p === "check" && (text.textContent = "已发送，正在自动检查…") });
+        const { record } = await (ctx.uploadOne || uploadOne)(student, blob, { autoCropped, onProgress: (l) => (bar.value = l), onPhase: (p) => p === "check" && (text.textContent = "已发送，正在自动检查…") });
         replace(
           status,
-          h("p", {}, `${student.name}：`, statusChip(record.status)),
+          h("p", {}, `${student.name}：`, statusChip(record.status), autoCropped ? h("span", { class: "tag tag-autocrop" }, "已自动裁剪") : null),
           (record.reasons || []).length ? h("ul", { class: record.status === "rejected" ? "reasons" : "reasons soft" }, record.reasons.map((r) => h("li", { dataset: { code: r.code } }, r.message))) : null
         );
         say(`${student.name}：${STATUS[record.status]}`);
@@ -308,7 +365,7 @@ export async function cropView(ctx, params) {
     h(
       "p",
       {},
-      "选择一张较大的正面证件照，拖动取景框（或用方向键）让头顶靠近“头顶”线、下巴靠近“下巴”线、面部居中。照片按比例缩放，不会拉伸变形，生成 272×354 像素、300 DPI 的 JPEG 照片。"
+      "选择一张较大的正面证件照，系统会按照片要求自动放置取景框；如需调整，拖动取景框（或用方向键）让头顶靠近“头顶”线、下巴靠近“下巴”线、面部居中。照片按比例缩放，不会拉伸变形，生成 272×354 像素、300 DPI 的 JPEG 照片。"
     ),
     h(
       "div",
@@ -316,6 +373,7 @@ export async function cropView(ctx, params) {
       h("div", { class: "field" }, h("label", { for: "crop-student" }, "学生"), studentSel),
       h("div", { class: "field" }, h("span", { class: "field-label", "aria-hidden": "true" }, "原始照片"), filePick.el)
     ),
+    note,
     editor
   );
 }

@@ -50,6 +50,43 @@ export function jpegDensity(bytes) {
   return { dpi, exif };
 }
 
+/**
+ * The EXIF orientation (1–8) of a JPEG from its head bytes; 1 when it has none. Browsers draw
+ * such a photo upright, but a server decoding the bytes sees them as stored: a rotated photo
+ * must be re-encoded upright before anything measured on the server is used on the page.
+ */
+export function exifOrientation(bytes) {
+  let i = 2;
+  while (i + 4 <= bytes.length && bytes[i] === 0xff) {
+    const marker = bytes[i + 1];
+    if (marker === 0xda || marker === 0xd9) break;
+    const len = (bytes[i + 2] << 8) | bytes[i + 3];
+    const seg = i + 4;
+    if (marker === 0xe1 && tag(bytes, seg, "Exif\0")) return tiffOrientation(bytes, seg + 6, Math.min(seg + len - 2, bytes.length));
+    i = seg + len - 2;
+  }
+  return 1;
+}
+
+/** Tag 0x0112 of IFD0 of the TIFF structure at `t` (EXIF's body), or 1. */
+function tiffOrientation(b, t, end) {
+  if (t + 8 > end) return 1;
+  const le = b[t] === 0x49; // "II": little-endian; "MM": big-endian
+  const u16 = (at) => (le ? b[at] | (b[at + 1] << 8) : (b[at] << 8) | b[at + 1]);
+  const u32 = (at) => (le ? u16(at) + u16(at + 2) * 65536 : u16(at) * 65536 + u16(at + 2));
+  const ifd = t + u32(t + 4);
+  if (ifd + 2 > end) return 1;
+  for (let k = 0, n = u16(ifd); k < n; k++) {
+    const e = ifd + 2 + k * 12;
+    if (e + 12 > end) break;
+    if (u16(e) === 0x0112) {
+      const v = u16(e + 8);
+      return v >= 1 && v <= 8 ? v : 1;
+    }
+  }
+  return 1;
+}
+
 function tag(bytes, at, text) {
   for (let k = 0; k < text.length; k++) if (bytes[at + k] !== text.charCodeAt(k)) return false;
   return true;
@@ -127,9 +164,24 @@ export async function checkPhotoFile(file, limits = {}) {
 }
 
 /**
+ * Whether a photo's only problem is its geometry, which cropping the original fixes (自动裁剪):
+ * the wrong pixel size, or too many bytes because it is a large original (not a 272×354 file
+ * merely saved too big, which a crop would not help).
+ */
+export async function onlyGeometry(file, problem, limits = {}) {
+  const L = { ...PHOTO, ...limits };
+  if (problem.code === "wrong_size") return true;
+  if (problem.code !== "too_large") return false;
+  const size = await imageSize(file);
+  return !!size && (size.width !== L.width || size.height !== L.height);
+}
+
+/**
  * Sorts chosen files into those that can go and those that cannot, with a reason a teacher can
  * act on. `roster` maps 学籍副号 → student record; `limits` may override PHOTO.
- * Returns { ok: [{file, student}], bad: [{file, id, code, message}] }.
+ * Returns { ok: [{file, student}], bad: [{file, id, code, message}] }; a bad file of a student
+ * who may upload and whose only problem is its geometry also carries `student` and
+ * `fixable: true` (a crop of it could go).
  */
 export async function analyse(files, roster, limits = {}) {
   const L = { ...PHOTO, ...limits };
@@ -147,21 +199,26 @@ export async function analyse(files, roster, limits = {}) {
       return fail("already_uploaded", `该学生照片已上传（${student.status_label || statusLabel(student.status)}），每位学生只能成功上传一次`);
     }
     const problem = await checkPhotoFile(file, L);
-    if (problem) return fail(problem.code, problem.message);
+    if (problem) return { ...fail(problem.code, problem.message), student, fixable: await onlyGeometry(file, problem, L) };
     return { file, student };
   });
+  // A photo that passes as it is wins over an original of the same student that needs a crop,
+  // wherever it comes in the list.
+  const passing = new Map();
+  for (const r of results) if (!r.code && !passing.has(r.student.student_id)) passing.set(r.student.student_id, r.file);
   for (const r of results) {
-    if (r.student) {
-      const prev = seen.get(r.student.student_id);
-      if (prev) {
-        bad.push({ file: r.file, id: r.student.student_id, code: "duplicate_file", message: `与文件“${prev.name}”是同一个学籍副号，只能上传一张` });
-        continue;
-      }
-      seen.set(r.student.student_id, r.file);
-      ok.push(r);
-    } else {
+    if (r.code && !r.fixable) {
       bad.push(r);
+      continue;
     }
+    const sid = r.student.student_id;
+    const prev = seen.get(sid) || (r.fixable ? passing.get(sid) : null);
+    if (prev) {
+      bad.push({ file: r.file, id: sid, code: "duplicate_file", message: `与文件“${prev.name}”是同一个学籍副号，只能上传一张` });
+      continue;
+    }
+    seen.set(sid, r.file);
+    (r.code ? bad : ok).push(r);
   }
   return { ok, bad };
 }

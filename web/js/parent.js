@@ -6,9 +6,10 @@
 import { api, session, setHooks, ApiError } from "./api.js";
 import { h, replace, initChrome, say, statusChip, formatTime, filePicker, STATUS, samplePhoto } from "./ui.js";
 import { PHOTO_RULES } from "./text.js";
-import { checkPhotoFile, PHOTO } from "./filecheck.js";
+import { checkPhotoFile, onlyGeometry, PHOTO } from "./filecheck.js";
 import { put, UploadError } from "./upload.js";
 import { cropView } from "./crop.js";
+import { autoCrop, findingsList } from "./autocrop.js";
 import { termsView as showTerms } from "./terms.js";
 import { appealForm } from "./appeal.js";
 
@@ -23,6 +24,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let child = null; // GET /api/parent/student
 let cleanups = [];
 let nameShown = false;
+let choice = 0; // the parent's latest chosen file: what is still working for an earlier one is dropped
 
 /** 张三 → 张*, 张小三 → 张*三, 欧阳小明 → 欧**明: enough for a parent to recognise, not a stranger. */
 export function maskName(name) {
@@ -321,20 +323,59 @@ function uploadCard(s) {
 }
 
 async function chosen(s, file, result, input) {
+  const mine = ++choice;
   replace(result, h("p", { class: "hint" }, "正在检查照片…"));
   const problem = await checkPhotoFile(file);
+  const croppable = problem ? await onlyGeometry(file, problem) : false;
+  if (mine !== choice) return;
   if (problem) {
-    const fixable = problem.code === "wrong_size" || problem.code === "low_dpi";
+    const fixable = croppable || problem.code === "low_dpi";
+    // A larger original (the studio's file): the server proposes the crop right here.
+    const offer = croppable ? h("div", { class: "card autocrop-offer", id: "parent-autocrop", "aria-live": "polite" }, h("p", { class: "loading" }, "正在自动裁剪这张照片…")) : null;
     replace(
       result,
       h("p", { class: "error", role: "alert", id: "precheck-error", dataset: { code: problem.code } }, problem.message),
+      offer,
       fixable ? h("p", {}, h("a", { class: "button", href: "#crop" }, "用裁剪助手调整")) : h("p", { class: "hint" }, "照片没有上传，请换一张符合要求的照片。")
     );
     input.value = "";
+    if (offer) offerAutoCrop(s, file, { box: offer, result, input, mine });
     return;
   }
   const url = URL.createObjectURL(file);
   cleanups.push(() => URL.revokeObjectURL(url));
+  confirmStep(s, file, { result, input, url, autoCropped: false });
+}
+
+/** 自动裁剪 for the parent: before and after, what a crop cannot fix, and one button to use it. */
+async function offerAutoCrop(s, file, { box, result, input, mine }) {
+  let r;
+  try {
+    r = await autoCrop(file, { role: ROLE });
+  } catch (e) {
+    if (mine !== choice) return;
+    replace(box, h("p", { class: e.refused ? "error" : "hint", id: "autocrop-error", dataset: { code: e.code || "" } }, `无法自动裁剪：${e.message}`), h("p", { class: "hint" }, "可以用裁剪助手手动调整，或换一张照片。"));
+    return;
+  }
+  if (mine !== choice) return;
+  const before = URL.createObjectURL(r.thumb);
+  const after = URL.createObjectURL(r.blob);
+  cleanups.push(() => (URL.revokeObjectURL(before), URL.revokeObjectURL(after)));
+  const use = h("button", { type: "button", class: "primary wide", id: "use-autocrop" }, "使用裁剪后的照片");
+  use.addEventListener("click", () => confirmStep(s, r.blob, { result, input, url: after, autoCropped: true }));
+  const fig = (src, id, caption) => h("figure", {}, h("img", { src, id, alt: caption }), h("figcaption", {}, caption));
+  replace(
+    box,
+    h("h3", {}, "可自动裁剪"),
+    h("p", {}, `系统已按照片要求把这张 ${r.width}×${r.height} 的照片裁剪为 272×354（只按比例裁剪和缩放，不会拉伸变形）。请核对裁剪后的照片：`),
+    h("div", { class: "before-after" }, fig(before, "autocrop-before", "原图（框内为保留部分）"), fig(after, "autocrop-after", "裁剪后 272×354")),
+    r.findings.length ? [h("p", { class: "em" }, "自动检查还发现以下问题，裁剪无法解决，建议换一张照片："), findingsList(r.findings, { id: "autocrop-findings" })] : null,
+    h("div", { class: "actions" }, use)
+  );
+}
+
+/** The photo about to go, one more look, and the upload. `autoCropped`: an unmodified suggestion. */
+function confirmStep(s, file, { result, input, url, autoCropped }) {
   const confirmBtn = h("button", { type: "button", class: "primary wide", id: "parent-upload" }, "确认无误，上传");
   const cancel = h("button", { type: "button", id: "parent-cancel" }, "换一张");
   cancel.addEventListener("click", () => {
@@ -344,7 +385,7 @@ async function chosen(s, file, result, input) {
   });
   replace(
     result,
-    h("figure", { class: "child-photo" }, h("img", { src: url, width: PHOTO.width, height: PHOTO.height, alt: "将要上传的照片", id: "upload-preview" }), h("figcaption", {}, "将要上传的照片")),
+    h("figure", { class: "child-photo" }, h("img", { src: url, width: PHOTO.width, height: PHOTO.height, alt: "将要上传的照片", id: "upload-preview" }), h("figcaption", {}, autoCropped ? "将要上传的照片（已自动裁剪）" : "将要上传的照片")),
     h("p", { class: "em" }, "请再核对一次：是孩子本人近期的正面免冠证件照、白色背景、无佩饰。上传成功后，审核前不能修改。"),
     h("div", { class: "actions" }, confirmBtn, cancel)
   );
@@ -356,6 +397,7 @@ async function chosen(s, file, result, input) {
     replace(result, bar, " ", text);
     try {
       const { final } = await parentUploadOne(s, file, {
+        autoCropped,
         onProgress: (l) => (bar.value = l),
         onPhase: (p) => (text.textContent = { presign: "正在申请上传…", put: "正在发送照片…", check: "已发送，正在自动检查…" }[p]),
       });
@@ -371,9 +413,12 @@ async function chosen(s, file, result, input) {
 }
 
 // ---------------------------------------------------------------- upload (parent routes)
-async function presign(size) {
+/** `autoCropped`: the photo is an unmodified crop suggestion (sent only when true, as upload.js does). */
+async function presign(size, { autoCropped = false } = {}) {
+  const body = { size, content_type: "image/jpeg" };
+  if (autoCropped) body.auto_cropped = true;
   try {
-    const res = await api("/api/parent/uploads", { method: "POST", role: ROLE, body: { size, content_type: "image/jpeg" } });
+    const res = await api("/api/parent/uploads", { method: "POST", role: ROLE, body });
     if (!res || !res.upload) throw new UploadError("no_grant", "服务器没有返回上传地址，请稍后重试", true);
     return res.upload;
   } catch (e) {
@@ -403,15 +448,15 @@ async function pollChild(before, { timeoutMs = 180_000, isCancelled = () => fals
 }
 
 /** Presign → PUT (one fresh presign if the URL was refused) → wait for the check. Same shape as upload.js's uploadOne. */
-export async function parentUploadOne(student, blob, { onProgress = () => {}, onPhase = () => {} } = {}) {
+export async function parentUploadOne(student, blob, { onProgress = () => {}, onPhase = () => {}, autoCropped = false } = {}) {
   onPhase("presign");
-  let grant = await presign(blob.size);
+  let grant = await presign(blob.size, { autoCropped });
   onPhase("put");
   try {
     await put(grant, blob, onProgress);
   } catch (e) {
     if (!(e instanceof UploadError) || !e.retryable || e.code === "network") throw e;
-    grant = await presign(blob.size);
+    grant = await presign(blob.size, { autoCropped });
     await put(grant, blob, onProgress);
   }
   onPhase("check");
@@ -435,6 +480,7 @@ async function cropHelperView() {
   const masked = { ...s, name: maskName(s.name) };
   const cctx = {
     main: box,
+    role: ROLE, // the crop suggestion is asked for with the parent's token
     students: [masked],
     async loadStudents() {
       return cctx.students;

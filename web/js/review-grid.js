@@ -86,6 +86,14 @@ export function filterReasons(reasons, query) {
 }
 
 const findingsOf = (it) => it.findings || [...(it.reasons || []), ...(it.flags || [])];
+
+/**
+ * 自动裁剪: the photo is the server's crop suggestion, unmodified (auto_cropped). A reviewer who
+ * knows it was framed by the machine looks at the head's framing with that in mind.
+ */
+export function autoCropBadge() {
+  return h("span", { class: "badge badge-autocrop", title: "照片由系统按建议自动裁剪（上传者未调整取景）", dataset: { autoCropped: "true" } }, "自动裁剪");
+}
 const suggestedCodes = (it) => new Set(findingsOf(it).map((f) => FINDING_TO_REASON[f.code] || f.code));
 
 /**
@@ -289,6 +297,7 @@ export function mountGrid(root, ctx) {
   function badges(it) {
     const out = [];
     if (it.appeal) out.push(h("span", { class: "badge badge-appeal", title: "学校申请人工复核" }, "申诉"));
+    if (it.auto_cropped) out.push(autoCropBadge());
     for (const f of findingsOf(it)) out.push(h("span", { class: "badge badge-finding", title: f.message, dataset: { code: f.code } }, SHORT[f.code] || f.message));
     return out;
   }
@@ -520,7 +529,7 @@ export function mountGrid(root, ctx) {
           "div",
           { class: "zoom-side" },
           h("h2", { id: "zoom-title" }, `第 ${i + 1} / ${st.items.length} 张 `, h("span", { id: "zoom-name" }, it.name), " ", h("span", { class: "sid" }, it.student_id)),
-          h("p", { class: "meta" }, [`${it.district || ""} ${it.school || ""}`, `${STAGE[it.stage] || it.stage || ""} ${it.class || ""}`, `上传于 ${formatTime(it.uploaded_at)}`].join(" · ")),
+          h("p", { class: "meta" }, [`${it.district || ""} ${it.school || ""}`, `${STAGE[it.stage] || it.stage || ""} ${it.class || ""}`, `上传于 ${formatTime(it.uploaded_at)}`].join(" · "), it.auto_cropped ? [" ", autoCropBadge()] : null),
           it.appeal
             ? h("div", { class: "appeal-box" }, h("strong", {}, "学校申请人工复核"), it.appeal.at ? `（${formatTime(it.appeal.at)}）` : "", h("p", {}, it.appeal.note ? `说明：${it.appeal.note}` : "（未填写说明）"), h("p", { class: "hint" }, "下方为自动检查不通过的原因；确认照片合格即可通过。"))
             : null,

@@ -10,7 +10,7 @@
 import { api, session, setHooks } from "./api.js";
 import { h, replace, initChrome, say, formatTime, STAGE } from "./ui.js";
 import { loginForm } from "./login.js";
-import { mountGrid, reasonKey, reasonIndexForKey } from "./review-grid.js";
+import { mountGrid, reasonKey, reasonIndexForKey, autoCropBadge } from "./review-grid.js";
 
 const ROLES = ["reviewer", "bureau"];
 const main = document.getElementById("main");
@@ -314,7 +314,7 @@ function draw() {
   if (!same) {
     replace(
       els.info,
-      h("h2", {}, h("span", { id: "review-name" }, it.name), " ", h("span", { id: "review-student-id", class: "sid" }, it.student_id)),
+      h("h2", {}, h("span", { id: "review-name" }, it.name), " ", h("span", { id: "review-student-id", class: "sid" }, it.student_id), it.auto_cropped ? [" ", autoCropBadge()] : null),
       h(
         "p",
         { class: "meta" },

@@ -130,7 +130,13 @@ export async function studentsView(ctx, params) {
       ),
       h("td", { "data-label": "学籍副号" }, s.student_id),
       h("td", { "data-label": "班级" }, s.class),
-      h("td", { "data-label": "上传状态" }, statusChip(s.status), s.uploaded_at ? h("div", { class: "when" }, formatTime(s.uploaded_at)) : null),
+      h(
+        "td",
+        { "data-label": "上传状态" },
+        statusChip(s.status),
+        s.auto_cropped ? [" ", h("span", { class: "badge badge-autocrop", title: "照片由系统按建议自动裁剪" }, "自动裁剪")] : null,
+        s.uploaded_at ? h("div", { class: "when" }, formatTime(s.uploaded_at)) : null
+      ),
       h("td", { class: `uploader${s.uploaded_by ? " uploader-" + s.uploaded_by : ""}`, "data-label": "上传人", dataset: { uploadedBy: s.uploaded_by || "" } }, UPLOADER[s.uploaded_by] || ""),
       h("td", { class: "reasons", "data-label": "说明" }, explain(s), h("div", { class: "row-progress", "aria-live": "polite" })),
       actions

@@ -15,14 +15,20 @@ export class UploadError extends Error {
 // body's length is exactly the size we declared, so the signature still matches.
 const FORBIDDEN = new Set(["content-length", "host", "connection"]);
 
-/** POST /api/uploads for one file → the grant, or an UploadError with the refusal. */
-export async function presign(studentId, size) {
+/**
+ * POST /api/uploads for one file → the grant, or an UploadError with the refusal.
+ * `autoCropped`: the file is an unmodified crop suggestion (自动裁剪); the server notes it.
+ */
+export async function presign(studentId, size, { autoCropped = false } = {}) {
   let res;
+  const file = { student_id: studentId, size };
+  // Only ever `true`: an older server that does not know the field sees exactly today's body.
+  if (autoCropped) file.auto_cropped = true;
   try {
     res = await api("/api/uploads", {
       method: "POST",
       role: "school",
-      body: { files: [{ student_id: studentId, size }], content_type: "image/jpeg" },
+      body: { files: [file], content_type: "image/jpeg" },
     });
   } catch (e) {
     if (e instanceof ApiError) throw new UploadError(e.code, e.message, e.code === "network" || e.code === "busy" || e.status >= 500);
@@ -102,16 +108,17 @@ export async function pollStatus(studentId, before = null, { timeoutMs = 180_000
 /**
  * Presign, then PUT with progress; an expired or refused signature gets one fresh presign. A
  * dropped connection is not retried here: the caller shows it (and offers "重试失败").
+ * `opts.autoCropped` goes with the presign (see presign).
  */
-export async function transfer(studentId, blob, onProgress = () => {}, onPhase = () => {}) {
+export async function transfer(studentId, blob, onProgress = () => {}, onPhase = () => {}, opts = {}) {
   onPhase("presign");
-  let grant = await presign(studentId, blob.size);
+  let grant = await presign(studentId, blob.size, opts);
   onPhase("put");
   try {
     await put(grant, blob, onProgress);
   } catch (e) {
     if (!(e instanceof UploadError) || !e.retryable || e.code === "network") throw e;
-    grant = await presign(studentId, blob.size);
+    grant = await presign(studentId, blob.size, opts);
     await put(grant, blob, onProgress);
   }
 }
@@ -120,8 +127,8 @@ export async function transfer(studentId, blob, onProgress = () => {}, onPhase =
  * The whole thing for one file. `onPhase(phase)` sees "presign" → "put" → "check";
  * returns the final record (or the last one seen when the check is slow).
  */
-export async function uploadOne(student, blob, { onProgress, onPhase = () => {} } = {}) {
-  await transfer(student.student_id, blob, onProgress, onPhase);
+export async function uploadOne(student, blob, { onProgress, onPhase = () => {}, autoCropped = false } = {}) {
+  await transfer(student.student_id, blob, onProgress, onPhase, { autoCropped });
   onPhase("check");
   return pollStatus(student.student_id, student);
 }

@@ -30,7 +30,7 @@ async fn suggest(app: &App, token: &str, body: Vec<u8>) -> (StatusCode, Value) {
         .body(body)
         .send()
         .await
-        .unwrap();
+        .unwrap_or_else(|e| panic!("the suggestion request failed: {e:?}"));
     let status = r.status();
     (status, r.json().await.unwrap_or(Value::Null))
 }

@@ -5,7 +5,7 @@
 // code; the bureau's 允许家长上传 switch; and the teacher's 上传人 column and filter.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { BASE, launch, newPage, shot, fixture, fixtureBytes, corpusBytes, bureauToken, makeSchool, registerSchool, call, openAs, openCampaign, uniquePhoto, unlabelledControls } from "../lib/harness.js";
+import { BASE, launch, newPage, shot, shotOf, fixture, fixtureBytes, corpusBytes, bureauToken, makeSchool, registerSchool, call, openAs, openCampaign, uniquePhoto, unlabelledControls } from "../lib/harness.js";
 
 const PHONE = { width: 375, height: 740 };
 const DESKTOP = { width: 1280, height: 800 };
@@ -108,6 +108,12 @@ for (const [label, viewport, i, shotName] of [
     await page.locator('#precheck-error[data-code="wrong_size"]').waitFor();
     assert.match(await page.locator("#precheck-error").textContent(), /272×354/);
     assert.equal(await page.getByRole("link", { name: "用裁剪助手调整" }).count(), 1);
+    // ...and, the photo being only too large a picture, offers the server's crop of it at once.
+    await page.locator("#use-autocrop").waitFor({ timeout: 60_000 });
+    assert.match(await page.locator("#parent-autocrop").textContent(), /可自动裁剪.*300×400/);
+    assert.deepEqual(await page.locator("#autocrop-after").evaluate(async (el) => (await el.decode(), [el.naturalWidth, el.naturalHeight])), [272, 354]);
+    await page.locator("#autocrop-before").evaluate((el) => el.decode());
+    if (i === 0) await shotOf(page.locator("#upload-result"), "57-parent-autocrop-phone");
     assert.equal(presigns, 0);
 
     // A good photo: preview, confirm, upload, 待审核, the photo shown, and no way to change it.
@@ -303,9 +309,8 @@ test("the crop helper turns a larger portrait into the 272×354 photo and upload
   await page.getByLabel("原始照片").setInputFiles(fixture("portrait.jpg"));
   const stage = page.locator("#crop-stage");
   await stage.waitFor();
-  // As in crop.test.js: seven presses of "+" frame the head between the guides.
-  await stage.focus();
-  for (let i = 0; i < 7; i++) await page.keyboard.press("+");
+  // The suggestion, asked for with the parent's token, places the frame; nothing to adjust.
+  assert.equal(await page.locator("#crop-suggest-note").getAttribute("data-state"), "suggested");
   await page.getByRole("button", { name: "生成 272×354 照片" }).click();
   await page.locator("#crop-info").waitFor();
   await page.getByRole("button", { name: "上传为该学生照片" }).click();
@@ -316,6 +321,7 @@ test("the crop helper turns a larger portrait into the 272×354 photo and upload
   await page.locator('#status-card[data-status="pending_review"]').waitFor();
   const record = await call(`/api/students/${s.student_id}`, { token: teacher.token });
   assert.equal(record.uploaded_by, "parent");
+  assert.equal(record.auto_cropped, true, "the parent's upload of an unchanged suggestion says so");
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });

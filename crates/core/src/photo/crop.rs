@@ -13,8 +13,6 @@ use super::picture::{self, Picture};
 use super::{Framing, KnownFace, Report, Rules, jpeg};
 use crate::domain::{Reason, Stage};
 use image::codecs::jpeg::{JpegEncoder, PixelDensity};
-use image::imageops::{self, FilterType};
-use image::{ImageBuffer, Rgb};
 use serde::Serialize;
 
 /// A rectangle in the original's pixels.
@@ -89,6 +87,9 @@ impl CropRefusal {
             CropRefusal::NoFace => "原始照片中没有检测到正面人脸，无法自动裁剪；请上传学生本人的正面免冠照片".to_owned(),
             CropRefusal::MultipleFaces(n) => {
                 format!("原始照片中检测到 {n} 张人脸，无法自动裁剪；证件照中只能有学生本人一人，请用单人照片")
+            }
+            CropRefusal::TooSmallOriginal(k) if !k.is_finite() => {
+                format!("原始照片太小，无法裁剪出 {}×{} 的照片；请让照相馆提供更大的原始照片", rules.width, rules.height)
             }
             CropRefusal::TooSmallOriginal(k) => format!(
                 "原始照片中的人像太小：裁剪到 {}×{} 需要放大 {k:.1} 倍（最多 {:.2} 倍），照片会模糊；请让照相馆提供更大的原始照片",
@@ -170,7 +171,7 @@ fn decode(bytes: &[u8], rules: &Rules) -> Result<Picture, CropRefusal> {
 
 /// The check's detector, scanned for an original's proportions: a studio portrait's face is
 /// a quarter of the width or more (the fast pass), a full-length one down to an eighth.
-fn scan_rules(rules: &Rules, width: usize) -> Rules {
+pub fn scan_rules(rules: &Rules, width: usize) -> Rules {
     let w = width as f32;
     let fast_width = rules.crop_fast_width.min(width as u32);
     Rules {
@@ -231,6 +232,11 @@ fn frame(s: &Subject, width: f32, height: f32, rules: &Rules) -> Result<CropRect
     let (ratio_lo, ratio_hi) = (rules.head_min_ratio + 0.06, rules.head_max_ratio - 0.08);
     let crown_aim = (rules.crown_min + rules.crown_max) / 2.0;
     let centre_slack = rules.centre_max_offset * out_w * 0.5;
+    // The widest rectangle of the output's aspect the original holds.
+    let widest = width.min(height * out_w / out_h).floor();
+    if widest < 1.0 {
+        return Err(CropRefusal::TooSmallOriginal(f32::INFINITY));
+    }
     let mut best: Option<Candidate> = None;
     let mut smallest_scale = f32::MAX;
     let steps = 48;
@@ -238,7 +244,7 @@ fn frame(s: &Subject, width: f32, height: f32, rules: &Rules) -> Result<CropRect
         let ratio = ratio_lo + (ratio_hi - ratio_lo) * i as f32 / steps as f32;
         // Output width over the original's: the rectangle in whole pixels, its height from
         // its width, so the aspect is the output's to within a pixel.
-        let w = (out_w * head / (ratio * out_h)).round().clamp(1.0, width.min(height * out_w / out_h).floor());
+        let w = (out_w * head / (ratio * out_h)).round().clamp(1.0, widest);
         let h = (w * out_h / out_w).round().min(height);
         let scale = out_w / w;
         smallest_scale = smallest_scale.min(scale);
@@ -283,14 +289,18 @@ fn frame(s: &Subject, width: f32, height: f32, rules: &Rules) -> Result<CropRect
     }
 }
 
-/// The rectangle scaled uniformly to the output size (Catmull–Rom, which widens its support
-/// when reducing, so a large original does not alias).
-fn render(pic: &Picture, r: CropRect, rules: &Rules) -> Picture {
-    let view: ImageBuffer<Rgb<u8>, &[u8]> =
-        ImageBuffer::from_raw(pic.width as u32, pic.height as u32, &pic.rgb[..]).expect("the buffer holds width × height pixels");
-    let region = imageops::crop_imm(&view, r.x, r.y, r.w, r.h);
-    let out = imageops::resize(&*region, rules.width, rules.height, FilterType::CatmullRom);
-    Picture { width: rules.width as usize, height: rules.height as usize, rgb: out.into_raw() }
+/// The rectangle scaled uniformly to the output size (Catmull–Rom, whose support widens when
+/// reducing, so a large original does not alias; close to what a browser's canvas draws).
+pub fn render(pic: &Picture, r: CropRect, rules: &Rules) -> Picture {
+    use fast_image_resize::images::{Image, ImageRef};
+    use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+    let src = ImageRef::new(pic.width as u32, pic.height as u32, &pic.rgb, PixelType::U8x3).expect("the buffer holds width × height pixels");
+    let mut dst = Image::new(rules.width, rules.height, PixelType::U8x3);
+    let options = ResizeOptions::new()
+        .resize_alg(ResizeAlg::Convolution(FilterType::CatmullRom))
+        .crop(f64::from(r.x), f64::from(r.y), f64::from(r.w), f64::from(r.h));
+    Resizer::new().resize(&src, &mut dst, &options).expect("same pixel type, crop inside the source");
+    Picture { width: rules.width as usize, height: rules.height as usize, rgb: dst.into_vec() }
 }
 
 /// JPEG at the required density, the best quality under the size limit.
