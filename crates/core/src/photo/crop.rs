@@ -282,10 +282,7 @@ fn frame(s: &Subject, width: f32, height: f32, rules: &Rules) -> Result<CropRect
     let (out_w, out_h) = (rules.width as f32, rules.height as f32);
     let head = (s.chin - s.crown).max(1.0);
     // The bands the check judges, with room for the re-detected box to land a little apart.
-    let (ratio_lo, ratio_hi) = (rules.head_min_ratio + 0.05, rules.head_max_ratio - 0.08);
-    // Hair reaching into the background band's side strips makes the band uneven: keep the
-    // head inside them where the original allows (very wide hair then gets a smaller head).
-    let side = (rules.bg_side_fraction * out_w).ceil();
+    let (ratio_lo, ratio_hi) = (rules.head_min_ratio + 0.06, rules.head_max_ratio - 0.08);
     let crown_aim = (rules.crown_min + rules.crown_max) / 2.0;
     let centre_slack = rules.centre_max_offset * out_w * 0.5;
     // The widest rectangle of the output's aspect the original holds.
@@ -318,8 +315,8 @@ fn frame(s: &Subject, width: f32, height: f32, rules: &Rules) -> Result<CropRect
                 + out_of(crown, rules.crown_min.min(rules.head_min_margin as f32 + 3.0), rules.crown_max + 6.0)
                 + out_of(at(s.eye_line, y), 0.0, rules.eye_line_max - 8.0)
                 + out_of(at(s.centre, x) - out_w / 2.0, -centre_slack, centre_slack)
-                + out_of(at(s.left, x), side.max(rules.head_min_margin as f32 + 3.0), out_w)
-                + out_of(at(s.right, x), 0.0, out_w - side.max(rules.head_min_margin as f32 + 4.0))
+                + out_of(at(s.left, x), rules.head_min_margin as f32 + 3.0, out_w)
+                + out_of(at(s.right, x), 0.0, out_w - rules.head_min_margin as f32 - 4.0)
                 + out_of(at(s.chin, y), 0.0, out_h - 2.0);
             let cost = (measured_ratio - rules.crop_head_ratio).abs() * 10.0
                 + (crown - crown_aim).abs() / out_h
