@@ -59,9 +59,9 @@ async fn crop_suggestion(State(state): State<AppState>, req: Request) -> ApiResu
     *body_only.extensions_mut() = parts.extensions.clone();
     let Body(bytes) = Body::from_request(body_only, &state).await?;
     let who = Uploader::from_request_parts(&mut parts, &state).await?;
-    let rules = state.config.rules.clone();
+    let rules = &state.config.rules;
     if bytes.len() as u64 > rules.crop_max_bytes {
-        return Err(refusal(&CropRefusal::TooManyBytes(bytes.len() as u64), &rules));
+        return Err(refusal(&CropRefusal::TooManyBytes(bytes.len() as u64), rules));
     }
     // A suggestion takes milliseconds, so a short wait for a slot beats a busy answer that
     // stalls a teacher's whole batch; past the wait, busy.
@@ -70,20 +70,12 @@ async fn crop_suggestion(State(state): State<AppState>, req: Request) -> ApiResu
         return Err(ApiError::Busy { retry_after_secs: state.config.busy_retry_after_secs.min(5) });
     };
     // Decoding and detection are CPU work: off the async workers, so other requests still run.
-    let stage = who.stage;
-    let answer = tokio::task::spawn_blocking(move || {
-        let answer = crop::suggest(&bytes, stage, &rules);
-        (answer, rules)
-    })
-    .await
-    .map_err(|e| {
+    let (stage, config) = (who.stage, state.config.clone());
+    let answer = tokio::task::spawn_blocking(move || crop::suggest(&bytes, stage, &config.rules)).await.map_err(|e| {
         tracing::error!("crop suggestion task failed: {e}");
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "系统内部错误，请稍后重试；如持续出现请联系客服")
     })?;
-    match answer {
-        (Ok(suggestion), _) => Ok(axum::Json(suggestion)),
-        (Err(r), rules) => Err(refusal(&r, &rules)),
-    }
+    answer.map(axum::Json).map_err(|r| refusal(&r, rules))
 }
 
 fn refusal(r: &CropRefusal, rules: &gradphoto_core::photo::Rules) -> ApiError {

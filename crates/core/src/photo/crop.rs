@@ -177,8 +177,7 @@ impl Seen {
     /// original has no room to move into.
     fn correction(&self, rect: CropRect, width: f32, height: f32, rules: &Rules) -> Option<CropRect> {
         let s = rules.width as f32 / rect.w as f32;
-        let crown_aim = (rules.crown_min + rules.crown_max) / 2.0;
-        let dy = self.head.top as f32 - crown_aim;
+        let dy = self.head.top as f32 - rules.crown_aim();
         // The box centre is what `off_centre` judges; the eyes stay the tie-breaker.
         let dx = (self.face.cx() + self.eye_centre) / 2.0 - rules.width as f32 / 2.0;
         let step = |d: f32| if d.abs() > 3.0 { d / s } else { 0.0 };
@@ -262,7 +261,7 @@ impl Subject {
     }
 }
 
-/// How far one candidate frame is from what the rules want; `None` where it breaks a band.
+/// One candidate frame and how far it is from what the rules want.
 #[derive(Debug, Clone, Copy)]
 struct Candidate {
     rect: CropRect,
@@ -283,7 +282,7 @@ fn frame(s: &Subject, width: f32, height: f32, rules: &Rules) -> Result<CropRect
     let head = (s.chin - s.crown).max(1.0);
     // The bands the check judges, with room for the re-detected box to land a little apart.
     let (ratio_lo, ratio_hi) = (rules.head_min_ratio + 0.06, rules.head_max_ratio - 0.08);
-    let crown_aim = (rules.crown_min + rules.crown_max) / 2.0;
+    let crown_aim = rules.crown_aim();
     let centre_slack = rules.centre_max_offset * out_w * 0.5;
     // The widest rectangle of the output's aspect the original holds.
     let widest = width.min(height * out_w / out_h).floor();

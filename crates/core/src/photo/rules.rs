@@ -152,6 +152,11 @@ pub struct Rules {
 }
 
 impl Rules {
+    /// Where a crop suggestion puts the crown: the middle of the crown band.
+    pub fn crown_aim(&self) -> f32 {
+        (self.crown_min + self.crown_max) / 2.0
+    }
+
     /// Whether a frame of this size is small enough to decode: at most
     /// `wrong_size_decode_factor` times the required size each way, and not empty.
     pub fn may_decode(&self, width: u32, height: u32) -> bool {
