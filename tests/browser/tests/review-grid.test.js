@@ -115,6 +115,9 @@ test("keyboard: arrows, digit keys, R with a filter reaching every reason, U, Sp
   // And by words.
   await page.keyboard.press("ArrowRight"); // → tile 4
   await page.keyboard.press("r");
+  // Typed only once the palette is open: under load it opens a frame later, and the keys
+  // would go to the grid (a fresh-clone run failed here while two builds shared the machine).
+  await page.locator("#reason-palette[open]").waitFor();
   await page.keyboard.type(reasons[7].message.slice(0, 4));
   await page.keyboard.press("Enter");
   await page.locator('.tile[data-index="3"][data-marked="1"]').waitFor();
