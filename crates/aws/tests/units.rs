@@ -849,11 +849,11 @@ fn t(minutes: i64) -> DateTime<Utc> {
 }
 
 fn passed(hash: u64) -> Report {
-    Report { hard: Vec::new(), soft: Vec::new(), phash: Some(hash) }
+    Report { hard: Vec::new(), soft: Vec::new(), phash: Some(hash), ..Report::default() }
 }
 
 fn rejected(hash: u64) -> Report {
-    Report { hard: vec![Reason::new("background_not_white", "照片背景应为白色、均匀、无阴影")], soft: Vec::new(), phash: Some(hash) }
+    Report { hard: vec![Reason::new("background_not_white", "照片背景应为白色、均匀、无阴影")], soft: Vec::new(), phash: Some(hash), ..Report::default() }
 }
 
 // ---------------------------------------------------------------------------------------------

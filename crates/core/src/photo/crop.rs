@@ -147,7 +147,7 @@ fn plan(bytes: &[u8], stage: Stage, rules: &Rules) -> Result<(Suggestion, Pictur
         landmarks: moved_points(&points, rect, s),
     };
     let mut report = Report::default();
-    super::judge(&mut report, &rendered, Framing::default(), Some(known), stage, rules, None);
+    super::judge(&mut report, &rendered, Framing::default(), Some(known), stage, rules, false);
     let mut findings = report.hard;
     findings.extend(report.soft);
     let suggestion = Suggestion { width: pic.width as u32, height: pic.height as u32, crop: rect, scale: s, findings };

@@ -25,12 +25,16 @@ use crate::domain::{Reason, Stage};
 use serde::Serialize;
 
 /// Everything the check found. `hard` non-empty means the photo is rejected.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Report {
     pub hard: Vec<Reason>,
     pub soft: Vec<Reason>,
     /// Perceptual hash of the decoded picture, when it decoded.
     pub phash: Option<u64>,
+    /// What the check measured on the head, when the photo is the wanted size and shows exactly
+    /// one face: kept for the reviewer, who sees why (and `--explain`, at any size).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub geometry: Option<geometry::Geometry>,
 }
 
 impl Report {
@@ -51,18 +55,19 @@ fn kb(n: u64) -> String {
 
 /// Checks one file's bytes for a student of `stage`.
 pub fn check(bytes: &[u8], stage: Stage, rules: &Rules) -> Report {
-    run(bytes, stage, rules, None)
+    run(bytes, stage, rules, false)
 }
 
-/// `check`, and the head's measured geometry when the photo decoded and shows exactly one face.
+/// `check`, and the head's measured geometry when the photo decoded and shows exactly one face,
+/// a photo of the wrong size included.
 pub fn check_explained(bytes: &[u8], stage: Stage, rules: &Rules) -> (Report, Option<geometry::Geometry>) {
-    let mut geometry = None;
-    let report = run(bytes, stage, rules, Some(&mut geometry));
+    let report = run(bytes, stage, rules, true);
+    let geometry = report.geometry;
     (report, geometry)
 }
 
-/// `explain`, when given, receives the geometry even where no rule needs it (a wrong size).
-fn run(bytes: &[u8], stage: Stage, rules: &Rules, explain: Option<&mut Option<geometry::Geometry>>) -> Report {
+/// `explain`: measure the geometry even where no rule needs it (a wrong size).
+fn run(bytes: &[u8], stage: Stage, rules: &Rules, explain: bool) -> Report {
     let mut report = Report::default();
     let size = bytes.len() as u64;
     if size > rules.max_bytes {
@@ -174,7 +179,7 @@ fn judge(
     known: Option<KnownFace>,
     stage: Stage,
     rules: &Rules,
-    explain: Option<&mut Option<geometry::Geometry>>,
+    explain: bool,
 ) {
     // Grey image and colour count in one pass over the pixels.
     let (grey, coloured) = pic.grey_and_colour(rules.colour_min_chroma);
@@ -200,7 +205,7 @@ fn judge(
             "照片中没有检测到正面人脸；请上传学生本人的正面免冠证件照（不能是风景、物品、侧脸或背影）",
         )),
         // Head geometry is judged on the photo as cropped to size; cropping will change it.
-        1 if framing.wrong_size && explain.is_none() => {}
+        1 if framing.wrong_size && !explain => {}
         1 => {
             let f = &faces[0];
             let points = known.map_or_else(|| landmarks::locate(pic, f), |k| k.landmarks);
@@ -208,9 +213,7 @@ fn judge(
             if !framing.wrong_size {
                 face_rules(report, pic, &grey, f, &heads[0], &g, stage, rules);
             }
-            if let Some(out) = explain {
-                *out = Some(g);
-            }
+            report.geometry = Some(g);
         }
         n => report.hard.push(Reason::new(
             "multiple_faces",
