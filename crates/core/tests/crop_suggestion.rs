@@ -162,3 +162,25 @@ fn refusals_have_stable_codes() {
     // Over the byte limit.
     assert_eq!(refusal(&pad_with_comments(&valid, 5 * 1024 * 1024)), "body_too_large");
 }
+
+#[test]
+fn the_suggestion_frames_for_the_bureaus_profile() {
+    use gradphoto_core::photo::Profile;
+    for profile in Profile::ALL {
+        let rules = Rules::for_profile(profile);
+        for (name, bytes) in studio_originals().iter().filter(|(n, _)| !n.starts_with("browser")).take(4) {
+            let (s, out) = crop::crop(bytes, Stage::Senior, &rules).unwrap_or_else(|e| panic!("{profile:?} {name}: {e:?}"));
+            let (report, g) = photo::check_explained(&out, Stage::Senior, &rules);
+            let g = g.unwrap();
+            assert!(report.passed() && s.findings.is_empty(), "{profile:?} {name}: {:?} / {:?}", report.hard, s.findings);
+            assert!(
+                g.crown as f32 >= rules.crown_min - 3.0 && g.crown as f32 <= rules.crown_max + 6.0,
+                "{profile:?} {name}: crown {} for a band of {}–{}",
+                g.crown,
+                rules.crown_min,
+                rules.crown_max
+            );
+            assert!((g.head_ratio - rules.crop_head_ratio).abs() < 0.08, "{profile:?} {name}: ratio {}", g.head_ratio);
+        }
+    }
+}

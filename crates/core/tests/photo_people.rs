@@ -273,23 +273,7 @@ fn only_a_stretched_face_is_flagged_stretched() {
 #[test]
 fn a_head_set_low_is_told_with_the_eye_line() {
     let rules = Rules::default();
-    let img = image::load_from_memory(&read("obama_valid.jpg"))
-        .unwrap()
-        .to_rgb8();
-    let shift = 75;
-    let mut low =
-        image::RgbImage::from_pixel(img.width(), img.height(), image::Rgb([255, 255, 255]));
-    image::imageops::replace(
-        &mut low,
-        &image::imageops::crop_imm(&img, 0, 0, img.width(), img.height() - shift).to_image(),
-        0,
-        i64::from(shift),
-    );
-    let mut bytes = Vec::new();
-    let mut enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 92);
-    enc.set_pixel_density(image::codecs::jpeg::PixelDensity::dpi(300));
-    enc.encode_image(&low).unwrap();
-    let (r, g) = photo::check_explained(&bytes, Stage::Senior, &rules);
+    let (r, g) = photo::check_explained(&shifted("obama_valid.jpg", 75), Stage::Senior, &rules);
     assert_eq!(r.codes(), ["off_centre"], "{:?}", r.hard);
     let eye = g.unwrap().eye_line;
     assert!(eye > 188.0, "{eye}");
@@ -302,4 +286,71 @@ fn a_head_set_low_is_told_with_the_eye_line() {
     );
     // The same photo where it was: no position finding.
     assert!(photo::check(&read("obama_valid.jpg"), Stage::Senior, &rules).passed());
+}
+
+#[test]
+fn a_head_set_low_with_its_eyes_in_place_is_told_with_the_crown() {
+    let rules = Rules::default();
+    let (r, g) = photo::check_explained(&shifted("obama_valid.jpg", 30), Stage::Senior, &rules);
+    let g = g.unwrap();
+    assert!(g.eye_line <= rules.eye_line_max, "the eye line alone would pass it: {}", g.eye_line);
+    assert!(g.crown as f32 > rules.crown_reject_above, "{}", g.crown);
+    assert_eq!(r.codes(), ["off_centre"], "{:?}", r.hard);
+    let expected = format!("头顶距照片上边缘 {} 像素，应在 6–17 像素左右（不超过 45 像素）", g.crown);
+    assert!(r.hard[0].message.contains(&expected), "{}", r.hard[0].message);
+}
+
+#[test]
+fn a_crown_against_the_top_edge_is_told_to_leave_room() {
+    let rules = Rules::default();
+    // Moved up until 1–2 px of backdrop are left above the hair: not touching, no room either.
+    let (r, g) = photo::check_explained(&shifted("obama_valid.jpg", -23), Stage::Senior, &rules);
+    let crown = g.unwrap().crown;
+    assert!((2..3).contains(&crown), "{crown}");
+    assert_eq!(r.codes(), ["head_cropped"], "{:?}", r.hard);
+    assert!(r.hard[0].message.contains(&format!("头顶距照片上边缘只有 {crown} 像素")), "{}", r.hard[0].message);
+}
+
+/// A committed photo with its content moved `dy` px down (negative: up), white filling the gap:
+/// the same head, placed elsewhere in the frame.
+fn shifted(name: &str, dy: i64) -> Vec<u8> {
+    let img = image::load_from_memory(&read(name)).unwrap().to_rgb8();
+    let (w, h) = img.dimensions();
+    let mut out = image::RgbImage::from_pixel(w, h, image::Rgb([255, 255, 255]));
+    let d = dy.unsigned_abs() as u32;
+    if dy >= 0 {
+        image::imageops::replace(&mut out, &image::imageops::crop_imm(&img, 0, 0, w, h - d).to_image(), 0, dy);
+    } else {
+        image::imageops::replace(&mut out, &image::imageops::crop_imm(&img, 0, d, w, h - d).to_image(), 0, 0);
+    }
+    let mut bytes = Vec::new();
+    let mut enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 92);
+    enc.set_pixel_density(image::codecs::jpeg::PixelDensity::dpi(300));
+    enc.encode_image(&out).unwrap();
+    bytes
+}
+
+#[test]
+fn a_bureau_can_switch_to_the_xuexin_profile() {
+    use gradphoto_core::photo::Profile;
+    let ga = Rules::for_profile(Profile::Ga461);
+    let xuexin = Rules::for_profile(Profile::Xuexin);
+    assert_eq!(ga, Rules::default(), "GA 461 is the default profile");
+    // 学信网 leaves more room above a smaller head: a head set this low is GA 461's off_centre…
+    let low = shifted("obama_valid.jpg", 30);
+    assert_eq!(photo::check(&low, Stage::Senior, &ga).codes(), ["off_centre"]);
+    // …and in the 学信网 bands (crown 15–45, refused above 70).
+    let (r, g) = photo::check_explained(&low, Stage::Senior, &xuexin);
+    assert!(r.passed(), "{:?} at crown {}", r.hard, g.unwrap().crown);
+    // Both profiles accept the valid photo and refuse a head set far lower, quoting their own band.
+    assert!(photo::check(&read("obama_valid.jpg"), Stage::Senior, &xuexin).passed());
+    let lower = shifted("obama_valid.jpg", 50);
+    let r = photo::check(&lower, Stage::Senior, &xuexin);
+    assert_eq!(r.codes(), ["off_centre"], "{:?}", r.hard);
+    let m = &r.hard[0].message;
+    assert!(m.contains("应在 15–45 像素左右（不超过 70 像素）") || m.contains("应不超过 175 像素"), "{m}");
+    for p in Profile::ALL {
+        assert_eq!(Profile::parse(p.as_str()), Some(p));
+    }
+    assert_eq!(Profile::parse("passport"), None);
 }

@@ -106,8 +106,7 @@ pub fn summary(passed: usize, rejected: usize, unreadable: usize) -> String {
     s
 }
 
-pub fn run(stage: Stage, explain: bool, paths: &[PathBuf]) -> ExitCode {
-    let rules = Rules::default();
+pub fn run(stage: Stage, rules: &Rules, explain: bool, paths: &[PathBuf]) -> ExitCode {
     let (files, mut errors) = expand(paths);
     let (mut passed, mut rejected) = (0, 0);
     let stdout = std::io::stdout();
@@ -116,7 +115,7 @@ pub fn run(stage: Stage, explain: bool, paths: &[PathBuf]) -> ExitCode {
     let mut print = |line: &Line| writeln!(out, "{}", serde_json::to_string(line).expect("a Line always serialises")).is_ok();
     let mut open = errors.iter().all(|e| print(&e.line()));
     for f in &files {
-        match check_file(f, stage, &rules, explain) {
+        match check_file(f, stage, rules, explain) {
             Ok(line) => {
                 if line.verdict == "pass" {
                     passed += 1;

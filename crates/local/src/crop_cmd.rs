@@ -55,8 +55,7 @@ fn read_capped(path: &Path, cap: u64) -> std::io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
-pub fn run(stage: Stage, out_dir: &Path, paths: &[PathBuf]) -> ExitCode {
-    let rules = Rules::default();
+pub fn run(stage: Stage, rules: &Rules, out_dir: &Path, paths: &[PathBuf]) -> ExitCode {
     if let Err(e) = std::fs::create_dir_all(out_dir) {
         eprintln!("无法创建输出文件夹“{}”：{e}", out_dir.display());
         return ExitCode::from(2);
@@ -68,7 +67,7 @@ pub fn run(stage: Stage, out_dir: &Path, paths: &[PathBuf]) -> ExitCode {
     let mut print = |json: String| writeln!(out, "{json}").is_ok();
     let mut open = errors.iter().all(|e| print(serde_json::to_string(&e.line()).expect("a Line always serialises")));
     for f in &files {
-        match crop_file(f, out_dir, stage, &rules) {
+        match crop_file(f, out_dir, stage, rules) {
             Ok(line) => {
                 match &line {
                     Line::Cropped { suggestion, .. } if suggestion.findings.is_empty() => clean += 1,

@@ -1,4 +1,5 @@
 use clap::{Parser, Subcommand};
+use gradphoto_core::photo::{Profile, Rules};
 use gradphoto_core::{Role, Stage};
 use gradphoto_local::{check_cmd, crop_cmd, demo, purge_cmd, server};
 use std::io::Write;
@@ -52,6 +53,10 @@ enum Command {
         /// Seed a demo campaign (open around the clock), two schools, a roster and accounts.
         #[arg(long)]
         demo: bool,
+        /// Geometry bands the check and the crop suggestion use: ga461 (GA 461-2004, the
+        /// default) or xuexin (学信网 480×640 scaled to 272 px wide).
+        #[arg(long = "photo-profile", env = "GRADPHOTO_PHOTO_PROFILE", default_value = "ga461", value_parser = ["ga461", "xuexin"])]
+        photo_profile: String,
     },
     /// Create a bureau or reviewer account.
     AddUser {
@@ -85,6 +90,9 @@ enum Command {
         /// ratio, centre, roll, proportions) to each line, to see why.
         #[arg(long)]
         explain: bool,
+        /// Geometry bands: ga461 (GA 461-2004, the default) or xuexin (学信网 480×640 scaled).
+        #[arg(long, env = "GRADPHOTO_PHOTO_PROFILE", default_value = "ga461", value_parser = ["ga461", "xuexin"])]
+        profile: String,
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
@@ -97,6 +105,9 @@ enum Command {
         /// Folder for the cropped photos (created if missing).
         #[arg(long)]
         out: PathBuf,
+        /// Geometry bands: ga461 (GA 461-2004, the default) or xuexin (学信网 480×640 scaled).
+        #[arg(long, env = "GRADPHOTO_PHOTO_PROFILE", default_value = "ga461", value_parser = ["ga461", "xuexin"])]
+        profile: String,
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
@@ -124,13 +135,13 @@ fn default_web() -> Option<PathBuf> {
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Check { stage, explain, files } => {
+        Command::Check { stage, explain, profile, files } => {
             let stage = Stage::parse(&stage).unwrap_or(Stage::Senior);
-            check_cmd::run(stage, explain, &files)
+            check_cmd::run(stage, &profile_rules(&profile), explain, &files)
         }
-        Command::Crop { stage, out, files } => {
+        Command::Crop { stage, out, profile, files } => {
             let stage = Stage::parse(&stage).unwrap_or(Stage::Senior);
-            crop_cmd::run(stage, &out, &files)
+            crop_cmd::run(stage, &profile_rules(&profile), &out, &files)
         }
         Command::Purge { data, yes, force } => {
             init_tracing();
@@ -159,7 +170,7 @@ async fn main() -> ExitCode {
                 }
             }
         }
-        Command::Serve { data, addr, public_url, web, token_secret, max_in_flight, upload_ttl_secs, body_timeout_secs, check_workers, cors_origins, demo: with_demo } => {
+        Command::Serve { data, addr, public_url, web, token_secret, max_in_flight, upload_ttl_secs, body_timeout_secs, check_workers, cors_origins, demo: with_demo, photo_profile } => {
             init_tracing();
             // Refuse a mistyped origin before binding, not at the first cross-origin request.
             if let Err(e) = server::parse_origins(&cors_origins) {
@@ -185,6 +196,7 @@ async fn main() -> ExitCode {
                 body_timeout: std::time::Duration::from_secs(body_timeout_secs),
                 check_workers,
                 cors_origins,
+                rules: profile_rules(&photo_profile),
             };
             if with_demo {
                 let seeded = match server::open_records(&data) {
@@ -209,6 +221,11 @@ async fn main() -> ExitCode {
             }
         }
     }
+}
+
+/// clap has already refused any other spelling.
+fn profile_rules(name: &str) -> Rules {
+    Rules::for_profile(Profile::parse(name).unwrap_or_default())
 }
 
 async fn add_user(data: PathBuf, role: &str, username: &str, password: &str) -> Result<(), String> {

@@ -37,6 +37,8 @@ pub struct Options {
     /// Origins whose pages may call the API and the signed `/store` URLs (pages published on
     /// an S3 website or CloudFront with `API_BASE` pointing here). Empty: same origin only.
     pub cors_origins: Vec<String>,
+    /// The photo rules (`Rules::for_profile`: the bureau's ID-photo style).
+    pub rules: gradphoto_core::photo::Rules,
 }
 
 /// Pending checks held in memory; a student id is a few dozen bytes, so a whole city's burst
@@ -91,6 +93,7 @@ pub async fn build(opts: &Options, clock: Arc<dyn Clock>) -> Result<Embedded, St
         max_in_flight: opts.max_in_flight,
         upload_ttl: opts.upload_ttl,
         body_timeout: opts.body_timeout,
+        rules: opts.rules.clone(),
         ..Config::default()
     };
     let dyn_records: Arc<dyn Records> = records.clone();

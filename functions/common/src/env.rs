@@ -1,6 +1,7 @@
 //! The functions' configuration, all from environment variables set by `template.yaml`.
 
 use gradphoto_api::Config;
+use gradphoto_core::photo::{Profile, Rules};
 use gradphoto_aws::{Settings, SettingsError};
 use std::time::Duration;
 
@@ -12,6 +13,8 @@ pub enum EnvError {
     TokenSecret,
     #[error("{name} is not a number: {value:?}")]
     NotANumber { name: &'static str, value: String },
+    #[error("PHOTO_PROFILE must be ga461 or xuexin, not {0:?}")]
+    PhotoProfile(String),
 }
 
 #[derive(Debug, Clone)]
@@ -25,6 +28,9 @@ pub struct FunctionEnv {
     /// `EXPORT_MAX_PHOTOS`: most photos one export may hold (default 3000), so it finishes
     /// within API Gateway's 30 s and the function's temporary disk.
     pub export_max_photos: u64,
+    /// `PHOTO_PROFILE`: the ID-photo style's geometry bands (ga461, the default, or xuexin),
+    /// which the crop suggestion aims for; check-photo reads the same variable.
+    pub photo_profile: Profile,
 }
 
 /// ~3000 photos of ~50 KB: ~190 parallel-read rounds of 16 and a ~150 MB ZIP, well inside
@@ -50,11 +56,15 @@ impl FunctionEnv {
             upload_ttl: number("UPLOAD_TTL_SECS")?.map(Duration::from_secs),
             max_photo_bytes: number("MAX_PHOTO_BYTES")?,
             export_max_photos: number("EXPORT_MAX_PHOTOS")?.unwrap_or(DEFAULT_EXPORT_MAX_PHOTOS),
+            photo_profile: {
+                let name = std::env::var("PHOTO_PROFILE").unwrap_or_default();
+                Profile::parse(&name).ok_or(EnvError::PhotoProfile(name))?
+            },
         })
     }
 
     pub fn api_config(&self) -> Config {
-        let mut c = Config { token_secret: self.token_secret.clone(), ..Config::default() };
+        let mut c = Config { token_secret: self.token_secret.clone(), rules: Rules::for_profile(self.photo_profile), ..Config::default() };
         if let Some(ttl) = self.upload_ttl {
             c.upload_ttl = ttl;
         }

@@ -19,7 +19,7 @@ pub mod picture;
 mod rules;
 pub mod scarf;
 
-pub use rules::Rules;
+pub use rules::{Profile, Rules};
 
 use crate::domain::{Reason, Stage};
 use serde::Serialize;
@@ -300,7 +300,9 @@ fn face_rules(
     }
     // The GA 461 photo puts the eyes in the upper half; a head set low in the frame is a crop
     // to redo, like a sideways offset (a small head gets its own reason above).
-    if g.eye_line > rules.eye_line_max && !head.cropped {
+    let l = face::face_luma(grey, pic.width, pic.height, f);
+    let set_low_by_eyes = g.eye_line > rules.eye_line_max && !head.cropped;
+    if set_low_by_eyes {
         report.hard.push(Reason::new(
             "off_centre",
             format!(
@@ -309,6 +311,7 @@ fn face_rules(
             ),
         ));
     }
+    crown_rules(report, head, l, set_low_by_eyes, rules);
     // Uniform scaling keeps the face's proportions; stretching or squeezing one way does not.
     // A soft flag: proportions vary between people, so a reviewer looks.
     if g.width_to_height > rules.stretch_max_ratio || g.width_to_height < rules.stretch_min_ratio {
@@ -342,7 +345,6 @@ fn face_rules(
             ));
         }
     }
-    let l = face::face_luma(grey, pic.width, pic.height, f);
     if l < rules.face_min_luma {
         report.hard.push(Reason::new(
             "too_dark",
@@ -376,6 +378,37 @@ fn face_rules(
                 ),
             ));
         }
+    }
+}
+
+/// The crown band (GA 461-2004, `Rules::crown_min`–`crown_max`), refused only outside the wider
+/// `crown_reject_below`–`crown_reject_above`. The crown is where the hair meets the backdrop, so
+/// it is not judged where that edge is not to be trusted or another reason already tells the
+/// fix: a head cut at the edge, a 大头照 or a small head (their own reasons), a head already told
+/// to sit higher by its eye line, or an overexposed face, whose light hair melts into the white.
+fn crown_rules(report: &mut Report, head: &face::Head, face_luma: f32, set_low_by_eyes: bool, rules: &Rules) {
+    let crown = head.top as f32;
+    let band = format!("{:.0}–{:.0}", rules.crown_min, rules.crown_max);
+    let sized = (rules.head_min_ratio..=rules.head_max_ratio).contains(&head.height_ratio);
+    if head.cropped || !sized {
+        return;
+    }
+    if crown > rules.crown_reject_above && !set_low_by_eyes && face_luma <= rules.face_max_luma {
+        report.hard.push(Reason::new(
+            "off_centre",
+            format!(
+                "人像位置偏低：头顶距照片上边缘 {crown:.0} 像素，应在 {band} 像素左右（不超过 {:.0} 像素）；请以头部为中心重新裁剪，头顶上方少留一些背景",
+                rules.crown_reject_above
+            ),
+        ));
+    } else if crown < rules.crown_reject_below {
+        report.hard.push(Reason::new(
+            "head_cropped",
+            format!(
+                "人像太靠上：头顶距照片上边缘只有 {crown:.0} 像素，应在 {band} 像素左右（至少 {:.0} 像素）；请重新裁剪，头顶上方留出一些背景（不要拉伸）",
+                rules.crown_reject_below
+            ),
+        ));
     }
 }
 
