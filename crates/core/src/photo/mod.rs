@@ -198,6 +198,7 @@ fn judge(
     };
     let heads: Vec<face::Head> = faces.iter().map(|f| face::measure_head(pic, f, rules, is_colour)).collect();
     let exclude: Vec<background::Rect> = heads.iter().map(|h| h.exclusion(pic)).collect();
+    let backdrop = background::measure(pic, rules, &exclude).verdict(rules);
     match faces.len() {
         0 if !rules.detect_faces => {}
         0 => report.hard.push(Reason::new(
@@ -211,7 +212,7 @@ fn judge(
             let points = known.map_or_else(|| landmarks::locate(pic, f), |k| k.landmarks);
             let g = geometry::Geometry::of(f, &heads[0], points, pic.width);
             if !framing.wrong_size {
-                face_rules(report, pic, &grey, f, &heads[0], &g, stage, rules);
+                face_rules(report, pic, &grey, f, &heads[0], &g, backdrop.is_none(), stage, rules);
             }
             report.geometry = Some(g);
         }
@@ -220,11 +221,10 @@ fn judge(
             format!("照片中检测到 {n} 张人脸，证件照中只能有学生本人一人"),
         )),
     }
-
-    let bg = background::measure(pic, rules, &exclude);
-    if let Some(msg) = bg.verdict(rules) {
+    if let Some(msg) = backdrop {
         report.hard.push(Reason::new("background_not_white", msg));
     }
+
 
     report.phash = Some(phash::phash(&grey, pic.width, pic.height));
 }
@@ -238,6 +238,7 @@ fn face_rules(
     f: &face::Face,
     head: &face::Head,
     g: &geometry::Geometry,
+    white_backdrop: bool,
     stage: Stage,
     rules: &Rules,
 ) {
@@ -311,7 +312,9 @@ fn face_rules(
             ),
         ));
     }
-    crown_rules(report, head, l, set_low_by_eyes, rules);
+    if white_backdrop {
+        crown_rules(report, head, l, set_low_by_eyes, rules);
+    }
     // Uniform scaling keeps the face's proportions; stretching or squeezing one way does not.
     // A soft flag: proportions vary between people, so a reviewer looks.
     if g.width_to_height > rules.stretch_max_ratio || g.width_to_height < rules.stretch_min_ratio {
@@ -384,8 +387,9 @@ fn face_rules(
 /// The crown band (GA 461-2004, `Rules::crown_min`–`crown_max`), refused only outside the wider
 /// `crown_reject_below`–`crown_reject_above`. The crown is where the hair meets the backdrop, so
 /// it is not judged where that edge is not to be trusted or another reason already tells the
-/// fix: a head cut at the edge, a 大头照 or a small head (their own reasons), a head already told
-/// to sit higher by its eye line, or an overexposed face, whose light hair melts into the white.
+/// fix: a head cut at the edge, a 大头照 or a small head (their own reasons), a head already
+/// told to sit higher by its eye line, an overexposed face (light hair melts into the white), or
+/// (the caller's test) a backdrop that is not white, which means a retake anyway.
 fn crown_rules(report: &mut Report, head: &face::Head, face_luma: f32, set_low_by_eyes: bool, rules: &Rules) {
     let crown = head.top as f32;
     let band = format!("{:.0}–{:.0}", rules.crown_min, rules.crown_max);
