@@ -184,3 +184,26 @@ fn the_suggestion_frames_for_the_bureaus_profile() {
         }
     }
 }
+
+#[test]
+fn a_bureau_can_switch_to_the_xuexin_profile() {
+    use gradphoto_core::photo::Profile;
+    let ga = Rules::for_profile(Profile::Ga461);
+    let xuexin = Rules::for_profile(Profile::Xuexin);
+    assert_eq!(ga, Rules::default(), "GA 461 is the default profile");
+    for p in Profile::ALL {
+        assert_eq!(Profile::parse(p.as_str()), Some(p));
+    }
+    assert_eq!(Profile::parse("passport"), None);
+    // 学信网 frames a smaller head: a valid photo scaled ×0.62 on white (head ≈ 40 % of the
+    // height) passes its bands and is GA 461's 人像过小, each check quoting its own band.
+    for name in ["obama_valid.jpg", "biden_valid.jpg", "hopper_valid.jpg"] {
+        let small = on_canvas(name, 0.62, 272, 354, 52, 24);
+        let (r, g) = photo::check_explained(&small, Stage::Senior, &xuexin);
+        let g = g.unwrap();
+        assert!(r.passed(), "{name}: 学信网 {:?} at ratio {} crown {}", r.hard, g.head_ratio, g.crown);
+        let r = photo::check(&small, Stage::Senior, &ga);
+        assert_eq!(r.codes(), ["head_too_small"], "{name}: GA 461 at ratio {}", g.head_ratio);
+        assert!(r.hard[0].message.contains("应在 45%–82% 之间"), "{}", r.hard[0].message);
+    }
+}

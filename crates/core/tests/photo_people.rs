@@ -62,7 +62,7 @@ const KNOWN_MISSES: &[(&str, &str)] = &[
     ("biden_head_too_large.jpg", "head_too_large and head_cropped as wanted, but also background_not_white: the grey halo GrabCut left around his white hair"),
     ("biden_overexposed.jpg", "blurry instead of overexposed: washed-out skin loses its detail, and its mean luma stays inside the band"),
     ("biden_stretched.jpg", "possibly_stretched as wanted, but also background_not_white from the stretched hair halo"),
-    ("obama_with_small_face_beside.jpg", "head_cropped: the second, smaller face in the corner is not found"),
+    ("obama_with_small_face_beside.jpg", "multiple_faces as wanted, but not background_not_white: once the second head is found, its own exclusion hides the corner it darkens"),
 ];
 
 fn read(name: &str) -> Vec<u8> {
@@ -291,12 +291,12 @@ fn a_head_set_low_is_told_with_the_eye_line() {
 #[test]
 fn a_head_set_low_with_its_eyes_in_place_is_told_with_the_crown() {
     let rules = Rules::default();
-    let (r, g) = photo::check_explained(&shifted("obama_valid.jpg", 30), Stage::Senior, &rules);
+    let (r, g) = photo::check_explained(&shifted("obama_valid.jpg", 45), Stage::Senior, &rules);
     let g = g.unwrap();
     assert!(g.eye_line <= rules.eye_line_max, "the eye line alone would pass it: {}", g.eye_line);
     assert!(g.crown as f32 > rules.crown_reject_above, "{}", g.crown);
     assert_eq!(r.codes(), ["off_centre"], "{:?}", r.hard);
-    let expected = format!("头顶距照片上边缘 {} 像素，应在 6–17 像素左右（不超过 45 像素）", g.crown);
+    let expected = format!("头顶距照片上边缘 {} 像素，应在 6–17 像素左右（不超过 64 像素）", g.crown);
     assert!(r.hard[0].message.contains(&expected), "{}", r.hard[0].message);
 }
 
@@ -330,27 +330,3 @@ fn shifted(name: &str, dy: i64) -> Vec<u8> {
     bytes
 }
 
-#[test]
-fn a_bureau_can_switch_to_the_xuexin_profile() {
-    use gradphoto_core::photo::Profile;
-    let ga = Rules::for_profile(Profile::Ga461);
-    let xuexin = Rules::for_profile(Profile::Xuexin);
-    assert_eq!(ga, Rules::default(), "GA 461 is the default profile");
-    // 学信网 leaves more room above a smaller head: a head set this low is GA 461's off_centre…
-    let low = shifted("obama_valid.jpg", 30);
-    assert_eq!(photo::check(&low, Stage::Senior, &ga).codes(), ["off_centre"]);
-    // …and in the 学信网 bands (crown 15–45, refused above 70).
-    let (r, g) = photo::check_explained(&low, Stage::Senior, &xuexin);
-    assert!(r.passed(), "{:?} at crown {}", r.hard, g.unwrap().crown);
-    // Both profiles accept the valid photo and refuse a head set far lower, quoting their own band.
-    assert!(photo::check(&read("obama_valid.jpg"), Stage::Senior, &xuexin).passed());
-    let lower = shifted("obama_valid.jpg", 50);
-    let r = photo::check(&lower, Stage::Senior, &xuexin);
-    assert_eq!(r.codes(), ["off_centre"], "{:?}", r.hard);
-    let m = &r.hard[0].message;
-    assert!(m.contains("应在 15–45 像素左右（不超过 70 像素）") || m.contains("应不超过 175 像素"), "{m}");
-    for p in Profile::ALL {
-        assert_eq!(Profile::parse(p.as_str()), Some(p));
-    }
-    assert_eq!(Profile::parse("passport"), None);
-}

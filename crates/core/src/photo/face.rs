@@ -72,15 +72,23 @@ impl Face {
 /// largest face is at least `face_fast_min_face` px wide (the size of a valid photo's face);
 /// otherwise (no face, a small face, a small second person) the full scan decides, exactly as
 /// if the fast pass had not run. Only when that finds nothing does a scan at the photo's own
-/// size look for a face down to 40 px (`face_small_width`).
+/// size look for a face down to 40 px (`face_small_width`). One face with something other than
+/// backdrop beside it at eye level (`someone_beside`) gets a second look for a smaller person
+/// there; a lone sitter on white never pays for it.
 pub fn detect(grey: &[u8], width: usize, height: usize, rules: &Rules) -> Vec<Face> {
     if rules.face_fast_width > 0 {
         let fast = scan(grey, width, height, rules.face_fast_width, FAST_STEP, FAST_PYRAMID, Some(rules.face_fast_max_face), rules);
         if fast.first().is_some_and(|f| f.w >= rules.face_fast_min_face) {
+            if fast.len() == 1 && someone_beside(grey, width, height, &fast[0], rules) {
+                return second_look(grey, width, height, fast, rules);
+            }
             return fast;
         }
     }
     let full = scan(grey, width, height, rules.face_detect_width, FULL_STEP, FULL_PYRAMID, None, rules);
+    if full.len() == 1 && someone_beside(grey, width, height, &full[0], rules) {
+        return beside(grey, width, height, full, rules);
+    }
     if full.is_empty() && rules.face_small_width > rules.face_detect_width {
         // A 40 px window sees faces in texture and drawings more easily: only a confident one.
         let mut small = scan(grey, width, height, rules.face_small_width, FULL_STEP, FULL_PYRAMID, None, rules);
@@ -90,10 +98,75 @@ pub fn detect(grey: &[u8], width: usize, height: usize, rules: &Rules) -> Vec<Fa
     full
 }
 
+/// Whether the rows of the face's upper part hold something other than backdrop beside the
+/// head: at eye level a lone sitter has only backdrop left and right of the hair (shoulders are
+/// lower), a second person does not. The fast pass cannot see a face under ≈ 100 px, so a
+/// smaller second person beside a valid-sized face needs this hint to be looked for.
+fn someone_beside(grey: &[u8], width: usize, height: usize, f: &Face, rules: &Rules) -> bool {
+    let y0 = f.y.max(0.0) as usize;
+    let y1 = ((f.y + f.h * 0.6).max(0.0) as usize).min(height);
+    // Hair reaches ≈ 0.3 face widths out; 0.4 leaves room for a full hairstyle.
+    let left = (f.x - 0.4 * f.w).max(0.0) as usize;
+    let right = ((f.x + 1.4 * f.w).max(0.0) as usize).min(width);
+    let (mut seen, mut other) = (0usize, 0usize);
+    for y in y0..y1 {
+        let row = &grey[y * width..(y + 1) * width];
+        for &g in row[..left.min(width)].iter().chain(&row[right..]) {
+            seen += 1;
+            other += usize::from(g < rules.bg_min_luma);
+        }
+    }
+    seen > 0 && other as f32 > rules.face_beside_min_fraction * seen as f32
+}
+
+/// A second look for a smaller person beside the face the fast pass found: the full scan
+/// (faces from ≈ 80 px), then the photo-size scan (from 40 px, confident faces only) for a face
+/// clear of the first. The fast pass's single face stands when neither finds another: the hint
+/// may be a coloured backdrop or a hairstyle.
+fn second_look(grey: &[u8], width: usize, height: usize, fast: Vec<Face>, rules: &Rules) -> Vec<Face> {
+    let full = scan(grey, width, height, rules.face_detect_width, FULL_STEP, FULL_PYRAMID, None, rules);
+    if full.len() >= 2 {
+        return full;
+    }
+    beside(grey, width, height, fast, rules)
+}
+
+/// The photo-size scan's confident faces clear of `one`'s box, added to it.
+fn beside(grey: &[u8], width: usize, height: usize, one: Vec<Face>, rules: &Rules) -> Vec<Face> {
+    if rules.face_small_width <= rules.face_detect_width {
+        return one;
+    }
+    let main = one[0];
+    let mut small = scan_all(grey, width, height, rules.face_small_width, FULL_STEP, FULL_PYRAMID, None, rules);
+    small.retain(|f| f.score >= rules.face_small_min_score && (f.cx() < main.x || f.cx() > main.x + main.w));
+    let mut faces = one;
+    faces.extend(small);
+    faces
+}
+
 /// One detector run on a copy box-downscaled to `target` px wide; `max_face` (px in the photo)
-/// drops the pyramid levels for bigger faces.
+/// drops the pyramid levels for bigger faces. Faces much narrower than the largest are dropped.
 #[allow(clippy::too_many_arguments)]
 fn scan(
+    grey: &[u8],
+    width: usize,
+    height: usize,
+    target: u32,
+    step: u32,
+    pyramid: f32,
+    max_face: Option<f32>,
+    rules: &Rules,
+) -> Vec<Face> {
+    let mut faces = scan_all(grey, width, height, target, step, pyramid, max_face, rules);
+    if let Some(big) = faces.first().map(|f| f.w) {
+        faces.retain(|f| f.w >= big * rules.face_min_relative);
+    }
+    faces
+}
+
+/// `scan` keeping every face found, largest first.
+#[allow(clippy::too_many_arguments)]
+fn scan_all(
     grey: &[u8],
     width: usize,
     height: usize,
@@ -134,9 +207,6 @@ fn scan(
         })
         .collect();
     faces.sort_by(|a, b| b.w.total_cmp(&a.w));
-    if let Some(big) = faces.first().map(|f| f.w) {
-        faces.retain(|f| f.w >= big * rules.face_min_relative);
-    }
     faces
 }
 
