@@ -57,10 +57,12 @@ fn every_path_gets_its_line_and_the_worst_outcome_sets_the_exit_status() {
 
 #[test]
 fn the_profile_flag_switches_the_geometry_bands() {
-    // A valid photo moved 30 px down on white: its crown is below GA 461's limit, inside 学信网's.
+    // A valid photo scaled ×0.62 on white: a head of ≈ 40 % of the height, GA 461's 人像过小,
+    // inside 学信网's bands.
     let photo = image::open(corpus("obama_valid.jpg")).unwrap().to_rgb8();
-    let mut low = image::RgbImage::from_pixel(272, 354, image::Rgb([255, 255, 255]));
-    image::imageops::replace(&mut low, &image::imageops::crop_imm(&photo, 0, 0, 272, 354 - 30).to_image(), 0, 30);
+    let small = image::imageops::resize(&photo, 168, 219, image::imageops::FilterType::Lanczos3);
+    let mut low = image::RgbImage::from_pixel(272, 354, image::Rgb([252, 252, 252]));
+    image::imageops::overlay(&mut low, &small, 52, 24);
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("low.jpg");
     let mut bytes = Vec::new();
@@ -70,7 +72,7 @@ fn the_profile_flag_switches_the_geometry_bands() {
     std::fs::write(&file, bytes).unwrap();
 
     let (status, lines, _) = check(&[file.as_os_str()]);
-    assert_eq!((status, &lines[0]["codes"]), (1, &serde_json::json!(["off_centre"])), "GA 461 by default: {lines:?}");
+    assert_eq!((status, &lines[0]["codes"]), (1, &serde_json::json!(["head_too_small"])), "GA 461 by default: {lines:?}");
     let (status, lines, stderr) = check(&["--profile".as_ref(), "xuexin".as_ref(), file.as_os_str()]);
     assert_eq!(status, 0, "学信网 bands: {lines:?} {stderr}");
     let (status, _, stderr) = check(&["--profile".as_ref(), "passport".as_ref(), file.as_os_str()]);
