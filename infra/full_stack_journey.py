@@ -165,6 +165,8 @@ st, b = call("GET", f"/api/review/queue?school_id={school['school_id']}", token=
 items = {i["student_id"]: i for i in b.get("items", [])}
 step("review queue leases the four photos, the appeal with its note (review function)",
      st == 200 and set(items) == {sid, appealed, batched, by_parent} and items[appealed]["appeal"]["note"] == "白色幕布，灯光偏蓝" and b.get("lease_seconds") == 600, b)
+step("the queue item shows what the check measured, and the check's limits (DynamoDB attribute)",
+     80 <= items.get(sid, {}).get("geometry", {}).get("eye_line", -1) <= 188 and b.get("geometry_limits", {}).get("eye_line_max") == 188, b)
 st, b = call("POST", f"/api/review/{sid}", {"decision": "approve", "reasons": [], "note": "", "photo_id": items[sid]["photo_id"]}, reviewer)
 step("reviewer approves", st == 200 and b.get("status") == "approved", b)
 st, b = call("POST", f"/api/review/{sid}", {"decision": "approve", "reasons": [], "note": ""}, reviewer)

@@ -97,6 +97,61 @@ export function autoCropBadge() {
 const suggestedCodes = (it) => new Set(findingsOf(it).map((f) => FINDING_TO_REASON[f.code] || f.code));
 
 /**
+ * 测量: what the automatic check measured on the head (the item's `geometry`), one line under its
+ * findings, so the reviewer sees why it decided. `limits` is the queue's `geometry_limits` (the
+ * check's own rules, in the same units); a number outside them is marked, a missing limit is
+ * simply not shown. Nothing when the check measured nothing (no face, several, a wrong size).
+ */
+export function measurementLine(it, limits) {
+  const g = it && it.geometry;
+  if (!g) return null;
+  const L = limits || {};
+  const has = (k) => typeof L[k] === "number";
+  const pct = (r) => `${Number((r * 100).toFixed(1))}%`;
+  const part = (key, text, limit, outside) => h("span", { class: outside ? "bad" : null, dataset: { measure: key } }, text, limit ? `（${limit}）` : "");
+  const side = (v, neg, pos) => (v > 0 ? `${pos} ` : v < 0 ? `${neg} ` : "");
+  const parts = [
+    part("eye_line", `眼睛距顶部 ${g.eye_line} 像素`, has("eye_line_max") ? `≤${L.eye_line_max}` : "", has("eye_line_max") && g.eye_line > L.eye_line_max),
+    // The crown: the band the check's messages quote (约), and the wider one it refuses outside.
+    part(
+      "crown",
+      `头顶 ${g.crown} 像素`,
+      [has("crown_min") && has("crown_max") ? `约 ${L.crown_min}–${L.crown_max}` : "", has("crown_reject_below") && has("crown_reject_above") ? `允许 ${L.crown_reject_below}–${L.crown_reject_above}` : ""].filter(Boolean).join("，"),
+      has("crown_reject_below") && has("crown_reject_above") && (g.crown < L.crown_reject_below || g.crown > L.crown_reject_above)
+    ),
+    part("chin", `下巴 ${g.chin} 像素`),
+    part(
+      "head_ratio",
+      `头部占高 ${pct(g.head_ratio)}`,
+      has("head_min_ratio") && has("head_max_ratio") ? `${pct(L.head_min_ratio)}–${pct(L.head_max_ratio)}` : "",
+      has("head_min_ratio") && has("head_max_ratio") && (g.head_ratio < L.head_min_ratio || g.head_ratio > L.head_max_ratio)
+    ),
+    part(
+      "centre_offset",
+      `偏离中心 ${side(g.centre_offset, "左", "右")}${Math.abs(g.centre_offset)} 像素`,
+      has("centre_max_offset_px") ? `≤${L.centre_max_offset_px}` : "",
+      has("centre_max_offset_px") && Math.abs(g.centre_offset) > L.centre_max_offset_px
+    ),
+    part("roll", `倾斜 ${side(g.roll, "左低", "右低")}${Math.abs(g.roll).toFixed(1)}°`),
+    part("eye_distance", `两眼间距 ${g.eye_distance} 像素`),
+    part(
+      "width_to_height",
+      `眼距/鼻高 ${g.width_to_height.toFixed(2)}`,
+      has("stretch_min_ratio") && has("stretch_max_ratio") ? `${L.stretch_min_ratio.toFixed(2)}–${L.stretch_max_ratio.toFixed(2)}` : "",
+      has("stretch_min_ratio") && has("stretch_max_ratio") && (g.width_to_height < L.stretch_min_ratio || g.width_to_height > L.stretch_max_ratio)
+    ),
+  ];
+  const line = [];
+  parts.forEach((p, i) => line.push(i ? " · " : "", p));
+  return h(
+    "p",
+    { class: "measure", title: "自动检查在照片上测得的头部位置（像素从照片顶部或中心量起；括号内为检查标准）" },
+    h("strong", {}, "测量："),
+    line
+  );
+}
+
+/**
  * Mounts the grid into `root`. `ctx`: { role, reasons, filter (URLSearchParams), head (the
  * header element with the view switch) }. Returns { unmount }.
  */
@@ -193,6 +248,7 @@ export function mountGrid(root, ctx) {
   function takeLease(r) {
     st.pendingTotal = typeof r.pending_total === "number" ? r.pending_total : null;
     st.leaseSeconds = typeof r.lease_seconds === "number" ? r.lease_seconds : null;
+    st.geometryLimits = r.geometry_limits || null;
     st.leaseUntil = st.leaseSeconds ? r.asked + st.leaseSeconds * 1000 : 0;
     st.loadedAt = Date.now();
   }
@@ -535,6 +591,7 @@ export function mountGrid(root, ctx) {
             : null,
           h("h3", {}, "自动检查发现"),
           findings.length ? h("ul", { class: "flags" }, findings.map((f) => h("li", { dataset: { code: f.code } }, f.message))) : h("p", { class: "ok" }, "未发现问题"),
+          measurementLine(it, st.geometryLimits),
           h("h3", {}, "本张的决定"),
           marks.length ? h("p", { class: "bad", id: "zoom-mark" }, "不通过：", marks.map((c) => (reasonByCode(c) || { message: c }).message).join("；")) : h("p", { class: "ok", id: "zoom-mark" }, "未标记：提交本页时通过"),
           h("div", { class: "field" }, h("label", { for: "zoom-note" }, "审核备注（N）"), note),

@@ -10,7 +10,7 @@
 import { api, session, setHooks } from "./api.js";
 import { h, replace, initChrome, say, formatTime, STAGE } from "./ui.js";
 import { loginForm } from "./login.js";
-import { mountGrid, reasonKey, reasonIndexForKey, autoCropBadge } from "./review-grid.js";
+import { mountGrid, reasonKey, reasonIndexForKey, autoCropBadge, measurementLine } from "./review-grid.js";
 
 const ROLES = ["reviewer", "bureau"];
 const main = document.getElementById("main");
@@ -58,6 +58,8 @@ const state = {
   shown: null,
   view: "grid",
   grid: null,
+  // The check's limits on the measured geometry (the queue's geometry_limits).
+  geometryLimits: null,
 };
 
 function currentRole() {
@@ -170,6 +172,7 @@ async function fetchQueue() {
 function takeQueue(r) {
   state.items = r.items || [];
   state.pendingTotal = typeof r.pending_total === "number" ? r.pending_total : null;
+  state.geometryLimits = r.geometry_limits || null;
   state.loadedAt = Date.now();
 }
 
@@ -328,7 +331,8 @@ function draw() {
     replace(
       els.findings,
       h("h3", {}, "自动检查发现"),
-      findings.length ? h("ul", { class: "flags" }, findings.map((f) => h("li", { dataset: { code: f.code } }, f.message))) : h("p", { class: "ok" }, "未发现问题")
+      findings.length ? h("ul", { class: "flags" }, findings.map((f) => h("li", { dataset: { code: f.code } }, f.message))) : h("p", { class: "ok" }, "未发现问题"),
+      measurementLine(it, state.geometryLimits)
     );
     // Start each photo with the reasons its findings suggest, so R alone rejects for them.
     state.picked = new Set(findings.map((f) => FINDING_TO_REASON[f.code] || f.code).filter((c) => state.reasons.some((r) => r.code === c)));

@@ -3,7 +3,7 @@
 use crate::error::ApiResult;
 use crate::state::AppState;
 use chrono::{DateTime, Duration, Utc};
-use gradphoto_core::{Appeal, Counts, DecidedBy, Reason, School, Student, lifecycle};
+use gradphoto_core::{Appeal, Counts, DecidedBy, PhotoGeometry, Reason, School, Student, lifecycle};
 use serde::Serialize;
 
 #[derive(Debug, Serialize)]
@@ -30,6 +30,10 @@ pub struct StudentView {
     pub uploaded_by: Option<&'static str>,
     /// The current photo was made by the crop suggestion (自动裁剪).
     pub auto_cropped: bool,
+    /// What the check measured on the head of the current photo; absent when it measured
+    /// nothing (no face, several, a wrong size, not checked yet).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub geometry: Option<PhotoGeometry>,
 }
 
 pub async fn photo_url(state: &AppState, student: &Student) -> ApiResult<Option<String>> {
@@ -64,6 +68,7 @@ pub async fn student_view(state: &AppState, s: Student) -> ApiResult<StudentView
         appealable,
         uploaded_by: s.uploaded_by.map(|u| u.as_str()),
         auto_cropped: s.auto_cropped,
+        geometry: s.geometry,
     })
 }
 

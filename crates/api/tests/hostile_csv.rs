@@ -165,6 +165,7 @@ fn student(name: &str, class: &str, reason: &str) -> Student {
         review_required: false,
         uploaded_by: None,
         auto_cropped: false,
+        geometry: None,
     }
 }
 

@@ -22,6 +22,8 @@ use aws_sdk_dynamodb::types::{AttributeValue, ProjectionType, PutRequest, WriteR
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use gradphoto_aws::{DynamoRecords, S3PhotoStore, keys, schema, testing};
 use gradphoto_core::lifecycle::AppealRequest;
+use gradphoto_core::photo::geometry::Geometry;
+use gradphoto_core::photo::landmarks::{Landmarks, Point};
 use gradphoto_core::photo::{Report, Rules};
 use gradphoto_core::ports::{CheckRecorded, Lease, QueueFilter, Records};
 use gradphoto_core::upload::{self, Checker, Landing};
@@ -848,12 +850,30 @@ fn t(minutes: i64) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 6, 10, 1, 0, 0).unwrap() + Duration::minutes(minutes)
 }
 
+/// What the check measures on a photo of the wanted size with one face, passed or not (the
+/// corpus' astronaut_valid.jpg): stored on the student, so it is part of every item measured.
+fn measured() -> Option<Geometry> {
+    let p = |x, y| Point { x, y };
+    Some(Geometry {
+        face_box: [77.36, 89.75, 112.29, 112.18],
+        landmarks: Landmarks { left_eye: [p(99.63, 128.73), p(119.31, 131.51)], right_eye: [p(169.43, 132.54), p(148.87, 133.43)], nose: p(133.45, 167.96) },
+        eye_line: 131.55,
+        eye_distance: 49.76,
+        roll_degrees: 3.3,
+        crown: 29,
+        chin: 227.73,
+        head_ratio: 0.561,
+        centre_offset: -1.69,
+        width_to_height: 1.367,
+    })
+}
+
 fn passed(hash: u64) -> Report {
-    Report { hard: Vec::new(), soft: Vec::new(), phash: Some(hash), ..Report::default() }
+    Report { hard: Vec::new(), soft: Vec::new(), phash: Some(hash), geometry: measured() }
 }
 
 fn rejected(hash: u64) -> Report {
-    Report { hard: vec![Reason::new("background_not_white", "照片背景应为白色、均匀、无阴影")], soft: Vec::new(), phash: Some(hash), ..Report::default() }
+    Report { hard: vec![Reason::new("background_not_white", "照片背景应为白色、均匀、无阴影")], soft: Vec::new(), phash: Some(hash), geometry: measured() }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1022,7 +1042,8 @@ const EXPECTED: &[(&str, &str, usize, u64, u64)] = &[
     (AGAIN, "check-photo: check → pending (bands moved)", 9, 22, 11),
     (APPEAL, "appeal (with a note)", 4, 13, 6),
     (APPEAL, "review: approve (overrules)", 2, 14, 2),
-    (QUEUE, "queue page: lease 50 of 200", 53, 150, 28),
+    // 200 pending entries of 636 B (the check's measured geometry included): 16 RRU, + 1.
+    (QUEUE, "queue page: lease 50 of 200", 53, 150, 34),
     (QUEUE, "review batch: 10 approvals", 20, 120, 20),
 ];
 

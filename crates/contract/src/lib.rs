@@ -71,6 +71,7 @@ macro_rules! contract_tests {
             stats_rebuild_restores_the_counters_from_the_records,
             a_parent_and_a_teacher_uploading_at_once_have_one_winner,
             an_auto_cropped_upload_is_marked_until_the_next_photo,
+            a_checked_photos_geometry_is_kept_until_the_next_photo,
             store_read_limit_and_not_found,
             store_delete_is_idempotent,
             store_list_by_prefix,

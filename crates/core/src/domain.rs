@@ -282,6 +282,66 @@ pub struct Student {
     /// Left out of stored items when false (DynamoDB bills item bytes).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub auto_cropped: bool,
+    /// What the automatic check measured on the current photo's head (the reviewer sees why a
+    /// verdict was given). Set by the check when the photo is the wanted size and shows exactly
+    /// one face, cleared by the next photo; left out of stored items when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub geometry: Option<PhotoGeometry>,
+}
+
+/// The head's geometry as the automatic check measured it (`photo::geometry::Geometry`),
+/// rounded for storing and showing: pixels whole, the head's share of the photo height to
+/// 0.001, the roll to 0.1°, width over height to 0.01. The field names are the stored and the
+/// API's names.
+///
+/// Every value is finite — the conversion maps a non-finite measurement to 0, and neither JSON
+/// nor DynamoDB numbers can carry NaN or infinities — which is what makes `Eq` sound here.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PhotoGeometry {
+    /// Eye line (mean of the eye centres) below the top edge, px.
+    pub eye_line: i32,
+    /// First row of hair (the crown) below the top edge, px.
+    pub crown: i32,
+    /// Estimated chin row below the top edge, px.
+    pub chin: i32,
+    /// (chin − crown) / photo height.
+    pub head_ratio: f64,
+    /// Midpoint of the eyes minus the photo's centre, px (positive: right of centre).
+    pub centre_offset: i32,
+    /// Tilt of the eye line, degrees (positive: the eye on the picture's right is lower).
+    pub roll: f64,
+    /// Distance between the eye centres, px.
+    pub eye_distance: i32,
+    /// Eye distance over the nose's drop below the eye line (a stretched photo leaves the
+    /// check's band).
+    pub width_to_height: f64,
+}
+
+impl Eq for PhotoGeometry {}
+
+impl From<&crate::photo::geometry::Geometry> for PhotoGeometry {
+    fn from(g: &crate::photo::geometry::Geometry) -> Self {
+        /// Whole pixels (`as` saturates; NaN becomes 0).
+        fn px(v: f32) -> i32 {
+            v.round() as i32
+        }
+        /// `v` to `1 / scale`, finite, and never −0 (shown as "-0"). In f64, so the value is
+        /// the shortest decimal wherever it is serialised (an f32 widened later is not).
+        fn places(v: f32, scale: f64) -> f64 {
+            let r = (f64::from(v) * scale).round() / scale;
+            if r.is_finite() { r + 0.0 } else { 0.0 }
+        }
+        PhotoGeometry {
+            eye_line: px(g.eye_line),
+            crown: i32::try_from(g.crown).unwrap_or(i32::MAX),
+            chin: px(g.chin),
+            head_ratio: places(g.head_ratio, 1000.0),
+            centre_offset: px(g.centre_offset),
+            roll: places(g.roll_degrees, 10.0),
+            eye_distance: px(g.eye_distance),
+            width_to_height: places(g.width_to_height, 100.0),
+        }
+    }
 }
 
 /// Who uploads a photo: the school's teacher or the student's parent.
@@ -490,6 +550,36 @@ mod tests {
         for bad in ["", "../etc", "a/b", "a b", "学号", &"x".repeat(33), "a.jpg"] {
             assert!(StudentId::parse(bad).is_err(), "{bad:?} must be refused");
         }
+    }
+
+    #[test]
+    fn a_measured_geometry_is_stored_rounded_and_finite() {
+        use crate::photo::geometry::Geometry;
+        use crate::photo::landmarks::{Landmarks, Point};
+        let p = |x, y| Point { x, y };
+        let landmarks = Landmarks { left_eye: [p(100.0, 140.0), p(120.0, 140.0)], right_eye: [p(152.0, 142.0), p(172.0, 142.0)], nose: p(136.0, 180.0) };
+        let g = Geometry {
+            face_box: [90.0, 100.0, 92.0, 110.0],
+            landmarks,
+            eye_line: 141.6,
+            eye_distance: 52.04,
+            roll_degrees: -0.04,
+            crown: 11,
+            chin: 299.5,
+            head_ratio: 0.659_32,
+            centre_offset: -2.6,
+            width_to_height: f32::INFINITY,
+        };
+        let stored = PhotoGeometry::from(&g);
+        assert_eq!(
+            stored,
+            PhotoGeometry { eye_line: 142, crown: 11, chin: 300, head_ratio: 0.659, centre_offset: -3, roll: 0.0, eye_distance: 52, width_to_height: 0.0 }
+        );
+        let json = serde_json::to_string(&stored).unwrap();
+        assert_eq!(json, r#"{"eye_line":142,"crown":11,"chin":300,"head_ratio":0.659,"centre_offset":-3,"roll":0.0,"eye_distance":52,"width_to_height":0.0}"#);
+        assert_eq!(serde_json::from_str::<PhotoGeometry>(&json).unwrap(), stored, "the stored form reads back equal");
+        let wide = PhotoGeometry::from(&Geometry { width_to_height: 1.306, roll_degrees: 1.24, ..g });
+        assert_eq!((wide.width_to_height, wide.roll), (1.31, 1.2));
     }
 
     #[test]

@@ -91,6 +91,7 @@ pub fn enrol(row: &RosterRow) -> Student {
         review_required: false,
         uploaded_by: None,
         auto_cropped: false,
+        geometry: None,
     }
 }
 
@@ -138,6 +139,7 @@ pub fn claim(student: Option<&Student>, ticket: Option<&Ticket>, now: DateTime<U
         flags: Vec::new(),
         uploaded_by: Some(ticket.uploader),
         auto_cropped: ticket.auto_cropped,
+        geometry: None,
         ..before.clone()
     };
     let note = ticket.auto_cropped.then_some(crate::messages::AUTO_CROPPED_NOTE);
@@ -170,6 +172,7 @@ pub fn record_check(student: Option<&Student>, ticket_id: &str, outcome: &CheckO
         reasons: outcome.rejections.clone(),
         flags: outcome.flags.clone(),
         photo_hash: outcome.photo_hash,
+        geometry: outcome.geometry,
         reviewed_at: (status == Status::Approved).then_some(now),
         ..before.clone()
     };
@@ -304,7 +307,7 @@ pub fn reopen(student: Option<&Student>, reasons: &[Reason], note: Option<&str>,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::StudentId;
+    use crate::domain::{PhotoGeometry, StudentId};
     use chrono::{Duration, TimeZone};
 
     fn t0() -> DateTime<Utc> {
@@ -331,6 +334,7 @@ mod tests {
             review_required: false,
             uploaded_by: None,
             auto_cropped: false,
+            geometry: None,
         }
     }
 
@@ -395,6 +399,20 @@ mod tests {
         assert_eq!(record_check(Some(&decided.after), "t1", &bad, t0()), Err(NotCurrent), "a repeated delivery");
         assert_eq!(record_check(Some(&uploaded), "t0", &bad, t0()), Err(NotCurrent), "a stale ticket");
         assert_eq!(record_check(None, "t1", &bad, t0()), Err(NotCurrent));
+    }
+
+    #[test]
+    fn the_check_records_its_geometry_and_the_next_photo_clears_it() {
+        let g = PhotoGeometry { eye_line: 142, crown: 11, chin: 300, head_ratio: 0.66, centre_offset: 3, roll: 1.2, eye_distance: 62, width_to_height: 1.31 };
+        let uploaded = claim(Some(&student(Status::NotUploaded)), Some(&ticket("t1", 3)), t0()).unwrap().after;
+        let checked = record_check(Some(&uploaded), "t1", &CheckOutcome { geometry: Some(g), ..Default::default() }, t0()).unwrap().after;
+        assert_eq!(checked.geometry, Some(g));
+        let reasons = [Reason::new("other", "其他")];
+        let d = ReviewDecision { photo_id: None, decision: Decision::Reject, reasons: &reasons, note: None, reviewer: "r" };
+        let rejected = review(Some(&checked), &d, t0()).unwrap().after;
+        assert_eq!(rejected.geometry, Some(g), "a decision on the same photo keeps it");
+        let next = claim(Some(&rejected), Some(&ticket("t2", rejected.generation)), t0()).unwrap().after;
+        assert_eq!(next.geometry, None, "a new photo has not been measured");
     }
 
     #[test]

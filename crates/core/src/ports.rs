@@ -119,6 +119,8 @@ pub struct CheckOutcome {
     /// Soft findings: a flagged photo always goes to a person.
     pub flags: Vec<Reason>,
     pub photo_hash: Option<u64>,
+    /// What the check measured on the head (`photo::Report::geometry`, rounded), when it did.
+    pub geometry: Option<PhotoGeometry>,
     /// The campaign's review policy when the check finished (read by the caller, applied by
     /// `lifecycle::record_check`).
     pub policy: ReviewPolicy,

@@ -7,7 +7,7 @@
 //! duplicate of the winning object re-runs the check and recording changes nothing once
 //! decided; a losing object is deleted unless it is the student's photo.
 
-use crate::domain::{ObjectKey, Reason, Stage, Status, StudentId, Student};
+use crate::domain::{ObjectKey, PhotoGeometry, Reason, Stage, Status, StudentId, Student};
 use crate::messages;
 use crate::photo::{self, Report, Rules};
 use crate::ports::{BackendError, CheckOutcome, CheckRecorded, Claim, ClaimLost, PhotoStore, ReadError, Records};
@@ -91,7 +91,8 @@ pub async fn check_and_record(
     }
     // Read when the check finishes, so a policy the bureau changes applies from the next photo.
     let policy = records.campaign().await?.map(|c| c.review_policy).unwrap_or_default();
-    let outcome = CheckOutcome { rejections: report.hard, flags, photo_hash: report.phash, policy };
+    let geometry = report.geometry.as_ref().map(PhotoGeometry::from);
+    let outcome = CheckOutcome { rejections: report.hard, flags, photo_hash: report.phash, geometry, policy };
     records.record_check(&student.student_id, &photo_id, &outcome, now).await
 }
 

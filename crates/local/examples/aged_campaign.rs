@@ -228,7 +228,7 @@ async fn run_job(w: &World, job: &Job) -> Result<(), String> {
                 Claim::Won(_) => {}
                 Claim::Lost(why) => return Err(format!("claim of {id} lost: {why:?}")),
             }
-            let outcome = CheckOutcome { rejections: reasons(rejections), flags: reasons(flags), photo_hash: Some(*hash), policy: w.policy };
+            let outcome = CheckOutcome { rejections: reasons(rejections), flags: reasons(flags), photo_hash: Some(*hash), geometry: None, policy: w.policy };
             match r.record_check(id, ticket_id, &outcome, *at + Duration::seconds(20)).await.map_err(|e| e.to_string())? {
                 CheckRecorded::Decided(_) => {}
                 CheckRecorded::NoChange => return Err(format!("check of {id} not recorded")),

@@ -110,6 +110,7 @@ async fn a_landed_photo_is_checked_and_a_duplicate_delivery_changes_nothing() {
     assert_eq!(s.status, Status::PendingReview, "reasons: {:?}", s.reasons);
     assert_eq!(s.photo_key.as_deref(), Some("uploads/sch-1/G2025001/t-1.jpg"));
     assert!(s.photo_hash.is_some());
+    assert!(s.geometry.is_some_and(|g| (80..=188).contains(&g.eye_line)), "the check's measurements are stored for the reviewer: {:?}", s.geometry);
 
     // At-least-once delivery: the same record twice in one event, then the first event again.
     assert_eq!(env.handle("s3-object-created-duplicate.json").await, [Handled::Unchanged, Handled::Unchanged]);

@@ -125,6 +125,7 @@ test("keyboard: arrows, digit keys, R with a filter reaching every reason, U, Sp
   await page.keyboard.press(" ");
   await page.locator("#tile-zoom[open]").waitFor();
   assert.equal(await page.locator("#zoom-name").textContent(), school.students.find((s) => s.student_id === ids[3]).name);
+  assert.match(await page.locator("#tile-zoom .measure").textContent(), /^测量：眼睛距顶部 \d+ 像素（≤188）/, "the enlarged view shows what the check measured");
   await page.keyboard.press("ArrowRight");
   assert.equal(await page.locator("#zoom-name").textContent(), school.students.find((s) => s.student_id === ids[4]).name);
   await page.keyboard.press("Escape");

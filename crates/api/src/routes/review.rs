@@ -49,7 +49,7 @@ async fn queue(State(state): State<AppState>, session: ReviewerSession, Query(q)
     for s in students {
         let school = schools.get(&s.school_id);
         let findings: Vec<&Reason> = s.reasons.iter().chain(&s.flags).collect();
-        items.push(json!({
+        let mut item = json!({
             "student_id": s.student_id,
             "name": s.name,
             "class": s.class,
@@ -66,10 +66,43 @@ async fn queue(State(state): State<AppState>, session: ReviewerSession, Query(q)
             "auto_cropped": s.auto_cropped,
             "uploaded_at": s.uploaded_at,
             "lease_until": until,
-        }));
+        });
+        // What the check measured on the head, only when it measured it.
+        if let Some(g) = s.geometry {
+            item["geometry"] = json!(g);
+        }
+        items.push(item);
     }
     let pending_total: u32 = state.records.all_counts().await?.values().map(|c| c.pending_review).sum();
-    Ok(axum::Json(json!({"items": items, "pending_total": pending_total, "lease_seconds": state.config.review_lease.as_secs()})))
+    Ok(axum::Json(json!({
+        "items": items,
+        "pending_total": pending_total,
+        "lease_seconds": state.config.review_lease.as_secs(),
+        "geometry_limits": geometry_limits(&state.config.rules),
+    })))
+}
+
+/// The check's limits on what `geometry` measures, in the same units, so the page shows each
+/// number beside its limit without a copy of the rules. `centre_max_offset_px` is the rule's
+/// share of the width in pixels (the rule measures the face box's centre, `geometry` the eyes'
+/// midpoint, so the two can differ a little). The crown has the band the messages quote
+/// (`crown_min`–`crown_max`, shown as 约) and the wider one the check refuses outside
+/// (`crown_reject_below`–`crown_reject_above`).
+fn geometry_limits(rules: &gradphoto_core::photo::Rules) -> Value {
+    // The rules are f32: widened as they are, 0.45 would read 0.44999998807907715.
+    let short = |v: f32| (f64::from(v) * 1000.0).round() / 1000.0;
+    json!({
+        "eye_line_max": short(rules.eye_line_max),
+        "head_min_ratio": short(rules.head_min_ratio),
+        "head_max_ratio": short(rules.head_max_ratio),
+        "centre_max_offset_px": (f64::from(rules.centre_max_offset) * f64::from(rules.width)).round(),
+        "crown_min": short(rules.crown_min),
+        "crown_max": short(rules.crown_max),
+        "crown_reject_below": short(rules.crown_reject_below),
+        "crown_reject_above": short(rules.crown_reject_above),
+        "stretch_min_ratio": short(rules.stretch_min_ratio),
+        "stretch_max_ratio": short(rules.stretch_max_ratio),
+    })
 }
 
 async fn reasons(_s: ReviewerSession) -> axum::Json<Value> {

@@ -179,6 +179,7 @@ mod tests {
                 review_required: false,
                 uploaded_by: None,
                 auto_cropped: false,
+                geometry: None,
             },
             district: "d".into(),
         })
@@ -213,13 +214,26 @@ mod tests {
             flags: vec![Reason::new("phone_photo", "照片信息显示由手机拍摄（Apple iPhone 15 Pro Max），请确认是照相馆拍摄的标准证件照")],
             review_required: true,
             uploaded_by: Some(gradphoto_core::Uploader::Parent),
-            auto_cropped: false,
+            auto_cropped: true,
+            // The widest numbers a measured head can have (a photo the check rejected).
+            geometry: Some(gradphoto_core::PhotoGeometry {
+                eye_line: 188,
+                crown: 17,
+                chin: 354,
+                head_ratio: 0.819,
+                centre_offset: -136,
+                roll: -12.3,
+                eye_distance: 100,
+                width_to_height: 1.59,
+            }),
         };
-        let item = student_item(&StoredStudent { student, district: "浦东新区".into() }).unwrap();
+        let item = student_item(&StoredStudent { student: student.clone(), district: "浦东新区".into() }).unwrap();
         let size = billed_size(&item);
-        println!("student item: {size} bytes");
+        let unmeasured = billed_size(&student_item(&StoredStudent { student: Student { geometry: None, ..student.clone() }, district: "浦东新区".into() }).unwrap());
+        println!("student item: {size} bytes ({unmeasured} without the geometry)");
         assert!(size < 1024, "{size} bytes");
         let back = stored_student(item.clone()).unwrap();
+        assert_eq!(back.student, student, "the whole record reads back, the geometry included");
         assert_eq!(back.student.version, 12);
         assert_eq!(item.get(VERSION).and_then(|v| v.as_n().ok()).map(String::as_str), Some("12"), "the attribute conditions test");
 

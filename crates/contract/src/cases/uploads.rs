@@ -366,3 +366,50 @@ pub async fn an_auto_cropped_upload_is_marked_until_the_next_photo(fx: &Fixture)
     let trail = r.audit_trail(&id).await.expect("audit");
     assert_eq!(trail.last().map(|e| e.note.clone()), Some(None), "{trail:?}");
 }
+
+/// What the check measured on the head (the reviewer's numbers) is stored with its decision,
+/// handed out by the queue, kept by every later transition of the same photo (a reviewer's
+/// approval or rejection, an appeal, the bureau's reopening), and cleared by the next photo's
+/// claim; a check that measured nothing stores nothing.
+pub async fn a_checked_photos_geometry_is_kept_until_the_next_photo(fx: &Fixture) {
+    use gradphoto_core::PhotoGeometry;
+    use gradphoto_core::ports::{CheckOutcome, Lease, QueueFilter};
+    let r = fx.records();
+    let u = Uniq::new();
+    let a = school_with(r, &u, 1, &u.district(1), &[(1, "1班"), (2, "1班")]).await;
+    let g = PhotoGeometry { eye_line: 142, crown: 11, chin: 300, head_ratio: 0.659, centre_offset: -3, roll: 1.2, eye_distance: 62, width_to_height: 1.31 };
+    let measured = |o: CheckOutcome| CheckOutcome { geometry: Some(g), ..o };
+    let (one, two) = (u.student(1), u.student(2));
+
+    // Passed, queued, approved, reopened by the bureau: the same photo keeps its numbers.
+    assert_eq!(upload(r, &a.school_id, &one, &u.ticket(1), at_min(0)).await.geometry, None, "nothing measured before the check");
+    let checked = decide(r, &one, &u.ticket(1), &measured(passed(u.hash(), &[])), at_min(1)).await;
+    assert_eq!((checked.status, checked.geometry), (Status::PendingReview, Some(g)));
+    assert_eq!(must_student(r, &one).await.geometry, Some(g), "stored");
+    let lease = Lease { reviewer: "rev1".into(), now: at_min(2), until: at_min(12) };
+    let page = r.lease_review_queue(&QueueFilter { school_id: Some(a.school_id.clone()), limit: 10, ..Default::default() }, &lease).await.expect("lease");
+    assert_eq!(page.iter().map(|s| (s.student_id.clone(), s.geometry)).collect::<Vec<_>>(), vec![(one.clone(), Some(g))], "the queue item carries it");
+    let approved = r.review(&one, Some(&u.ticket(1)), Decision::Approve, &[], None, "rev1", at_min(3)).await.expect("approve");
+    assert_eq!((approved.status, approved.geometry), (Status::Approved, Some(g)));
+    let reopened = r.reopen(&one, &[Reason::new("wrong_person", "照片与学生信息不符")], None, "bureau1", at_min(4)).await.expect("reopen");
+    assert_eq!((reopened.status, reopened.geometry), (Status::Rejected, Some(g)));
+    assert_eq!(must_student(r, &one).await.geometry, Some(g));
+    // The next photo starts without numbers; a check that measured nothing (no face, a wrong
+    // size) leaves it so.
+    let again = upload(r, &a.school_id, &one, &u.ticket(2), at_min(5)).await;
+    assert_eq!(again.geometry, None, "the claim clears the old photo's numbers");
+    assert_eq!(must_student(r, &one).await.geometry, None, "and the store forgets them");
+    let unmeasured = decide(r, &one, &u.ticket(2), &failed(None, &[("no_face", "没有人脸")]), at_min(6)).await;
+    assert_eq!(unmeasured.geometry, None);
+
+    // Rejected by the check with its numbers, appealed, rejected by a reviewer: still there.
+    upload(r, &a.school_id, &two, &u.ticket(3), at_min(0)).await;
+    let rejected = decide(r, &two, &u.ticket(3), &measured(failed(Some(u.hash() ^ 0xff00), &[("head_too_small", "人像过小")])), at_min(1)).await;
+    assert_eq!((rejected.status, rejected.geometry), (Status::Rejected, Some(g)));
+    let request = gradphoto_core::lifecycle::AppealRequest { photo_id: &u.ticket(3), note: None, by: TEACHER, school_id: Some(&a.school_id) };
+    let appealed = r.appeal(&two, &request, at_min(2)).await.expect("appeal");
+    assert_eq!((appealed.status, appealed.geometry), (Status::PendingReview, Some(g)));
+    let upheld = r.review(&two, Some(&u.ticket(3)), Decision::Reject, &[Reason::new("head_too_small", "人像过小")], None, "rev1", at_min(3)).await.expect("reject");
+    assert_eq!((upheld.status, upheld.geometry), (Status::Rejected, Some(g)));
+    assert_eq!(must_student(r, &two).await.geometry, Some(g));
+}

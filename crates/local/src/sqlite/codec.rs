@@ -7,10 +7,10 @@ use rusqlite::types::Type;
 
 /// Column list matching [`student`]; keep the two together.
 pub const STUDENT_COLS: &str =
-    "student_id, school_id, name, class, status, reasons, uploaded_at, reviewed_at, photo_key, generation, photo_hash, version, decided_by, appeal, flags, review_required, uploaded_by, auto_cropped";
+    "student_id, school_id, name, class, status, reasons, uploaded_at, reviewed_at, photo_key, generation, photo_hash, version, decided_by, appeal, flags, review_required, uploaded_by, auto_cropped, geometry";
 
 /// The same columns qualified with table alias `s.` (for joins).
-pub const STUDENT_COLS_S: &str = "s.student_id, s.school_id, s.name, s.class, s.status, s.reasons, s.uploaded_at, s.reviewed_at, s.photo_key, s.generation, s.photo_hash, s.version, s.decided_by, s.appeal, s.flags, s.review_required, s.uploaded_by, s.auto_cropped";
+pub const STUDENT_COLS_S: &str = "s.student_id, s.school_id, s.name, s.class, s.status, s.reasons, s.uploaded_at, s.reviewed_at, s.photo_key, s.generation, s.photo_hash, s.version, s.decided_by, s.appeal, s.flags, s.review_required, s.uploaded_by, s.auto_cropped, s.geometry";
 
 pub const SCHOOL_COLS: &str = "school_id, district, name, stage, registration_code, username";
 
@@ -112,6 +112,7 @@ pub fn student(row: &Row<'_>) -> rusqlite::Result<Student> {
         review_required: row.get(15)?,
         uploaded_by: row.get::<_, Option<String>>(16)?.map(|u| Uploader::parse(&u).ok_or_else(|| bad(16, Unexpected(u)))).transpose()?,
         auto_cropped: row.get(17)?,
+        geometry: row.get::<_, Option<String>>(18)?.map(|g| serde_json::from_str(&g).map_err(|e| bad(18, e))).transpose()?,
     })
 }
 

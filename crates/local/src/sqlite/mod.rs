@@ -243,7 +243,7 @@ mod tests {
             })
             .await
             .unwrap();
-        assert_eq!((mode.as_str(), fk, version), ("wal", 1, 8));
+        assert_eq!((mode.as_str(), fk, version), ("wal", 1, 9));
         let write_on_reader = db.read::<_, BackendError, _>(|c| Ok(c.execute("DELETE FROM schools", [])?)).await;
         assert!(write_on_reader.is_err(), "readers are query_only");
         // Foreign keys hold: a student of an unknown school cannot be written.

@@ -59,7 +59,7 @@ fn write_transition<E>(conn: &Connection, t: &Transition) -> Result<(), Fail<E>>
         .prepare_cached(
             "UPDATE students SET status = ?2, reasons = ?3, uploaded_at = ?4, reviewed_at = ?5, photo_key = ?6, generation = ?7,
                 photo_hash = ?8, hb0 = ?9, hb1 = ?10, hb2 = ?11, hb3 = ?12, hb4 = ?13, version = ?14,
-                decided_by = ?16, appeal = ?17, flags = ?18, review_required = ?19, uploaded_by = ?20, auto_cropped = ?21, lease_by = NULL, lease_until = NULL
+                decided_by = ?16, appeal = ?17, flags = ?18, review_required = ?19, uploaded_by = ?20, auto_cropped = ?21, geometry = ?22, lease_by = NULL, lease_until = NULL
          WHERE student_id = ?1 AND version = ?15",
         )?
         .execute(params![
@@ -84,6 +84,7 @@ fn write_transition<E>(conn: &Connection, t: &Transition) -> Result<(), Fail<E>>
             s.review_required,
             s.uploaded_by.map(|u| u.as_str()),
             s.auto_cropped,
+            s.geometry.as_ref().map(serde_json::to_string).transpose()?,
         ])?;
     if written != 1 {
         return Err(Fail::Db(BackendError::new(format!("student {} changed under its write transaction", s.student_id))));

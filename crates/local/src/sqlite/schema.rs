@@ -7,11 +7,17 @@
 use rusqlite::Connection;
 
 /// Migration `i` moves the database from `user_version = i` to `i + 1`. Append only.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9];
 
 /// The schema version whose migration adds the statistics' counters; a database coming from
 /// below it gets them filled from its audit trail (`stats::backfill`).
 const STATS_VERSION: i64 = 7;
+
+/// What the automatic check measured on the current photo's head (`PhotoGeometry` as JSON),
+/// shown to the reviewer; NULL when nothing was measured (and for every photo checked before).
+const V9: &str = "
+ALTER TABLE students ADD COLUMN geometry TEXT;
+";
 
 /// 自动裁剪: a ticket asked for a photo the page made from the crop suggestion, and the student's
 /// current photo is one (the reviewer sees it; the audit note says so).
@@ -324,6 +330,29 @@ mod tests {
         assert_eq!(s.per_day.len(), 2, "{s:?}");
         migrate(&mut conn).unwrap();
         assert_eq!(super::super::stats::read(&conn, None).unwrap(), got, "migrating again counts nothing twice");
+    }
+
+    #[test]
+    fn an_eighth_version_database_keeps_its_students_who_have_no_geometry_yet() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..8] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 8).unwrap();
+        conn.execute_batch(
+            r#"INSERT INTO schools (school_id, district, name, stage, registration_code) VALUES ('sc', '东区', '一中', 'junior', 'C1');
+             INSERT INTO students (student_id, school_id, name, class, status, reasons, auto_cropped) VALUES ('A1', 'sc', 'n', 'c', 'pending_review', '[]', 1);"#,
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let read = |conn: &Connection| {
+            conn.query_row(&format!("SELECT {} FROM students WHERE student_id = 'A1'", super::super::codec::STUDENT_COLS), [], super::super::codec::student).unwrap()
+        };
+        let s = read(&conn);
+        assert_eq!((s.status, s.auto_cropped, s.geometry), (gradphoto_core::Status::PendingReview, true, None));
+        conn.execute("UPDATE students SET geometry = ?1 WHERE student_id = 'A1'", [r#"{"eye_line":142,"crown":11,"chin":300,"head_ratio":0.66,"centre_offset":3,"roll":1.2,"eye_distance":62,"width_to_height":1.31}"#]).unwrap();
+        let g = read(&conn).geometry.expect("the column reads back");
+        assert_eq!((g.eye_line, g.head_ratio, g.centre_offset, g.roll), (142, 0.66, 3, 1.2));
     }
 
     #[test]
