@@ -64,7 +64,7 @@ impl Face {
 
 /// Faces found in the grey photo, largest first. Faces much smaller than the largest
 /// (`face_min_relative`) are dropped: they are detector noise at the smallest scale, not a
-/// second person in a passport photo.
+/// second person in a passport photo — unless a second look found one beside the head.
 ///
 /// Two passes, because SeetaFace's cost is almost all in its second (SURF-MLP) stage, paid per
 /// window that the first stage lets through, and those windows crowd around the face: the fast
@@ -77,7 +77,7 @@ impl Face {
 /// there; a lone sitter on white never pays for it.
 pub fn detect(grey: &[u8], width: usize, height: usize, rules: &Rules) -> Vec<Face> {
     if rules.face_fast_width > 0 {
-        let fast = scan(grey, width, height, rules.face_fast_width, FAST_STEP, FAST_PYRAMID, Some(rules.face_fast_max_face), rules);
+        let fast = comparable(scan(grey, width, height, rules.face_fast_width, FAST_STEP, FAST_PYRAMID, Some(rules.face_fast_max_face), rules), rules);
         if fast.first().is_some_and(|f| f.w >= rules.face_fast_min_face) {
             if fast.len() == 1 && someone_beside(grey, width, height, &fast[0], rules) {
                 return second_look(grey, width, height, fast, rules);
@@ -85,13 +85,13 @@ pub fn detect(grey: &[u8], width: usize, height: usize, rules: &Rules) -> Vec<Fa
             return fast;
         }
     }
-    let full = scan(grey, width, height, rules.face_detect_width, FULL_STEP, FULL_PYRAMID, None, rules);
+    let full = comparable(scan(grey, width, height, rules.face_detect_width, FULL_STEP, FULL_PYRAMID, None, rules), rules);
     if full.len() == 1 && someone_beside(grey, width, height, &full[0], rules) {
         return beside(grey, width, height, full, rules);
     }
     if full.is_empty() && rules.face_small_width > rules.face_detect_width {
         // A 40 px window sees faces in texture and drawings more easily: only a confident one.
-        let mut small = scan(grey, width, height, rules.face_small_width, FULL_STEP, FULL_PYRAMID, None, rules);
+        let mut small = comparable(scan(grey, width, height, rules.face_small_width, FULL_STEP, FULL_PYRAMID, None, rules), rules);
         small.retain(|f| f.score >= rules.face_small_min_score);
         return small;
     }
@@ -124,7 +124,7 @@ fn someone_beside(grey: &[u8], width: usize, height: usize, f: &Face, rules: &Ru
 /// clear of the first. The fast pass's single face stands when neither finds another: the hint
 /// may be a coloured backdrop or a hairstyle.
 fn second_look(grey: &[u8], width: usize, height: usize, fast: Vec<Face>, rules: &Rules) -> Vec<Face> {
-    let full = scan(grey, width, height, rules.face_detect_width, FULL_STEP, FULL_PYRAMID, None, rules);
+    let full = comparable(scan(grey, width, height, rules.face_detect_width, FULL_STEP, FULL_PYRAMID, None, rules), rules);
     if full.len() >= 2 {
         return full;
     }
@@ -137,36 +137,26 @@ fn beside(grey: &[u8], width: usize, height: usize, one: Vec<Face>, rules: &Rule
         return one;
     }
     let main = one[0];
-    let mut small = scan_all(grey, width, height, rules.face_small_width, FULL_STEP, FULL_PYRAMID, None, rules);
+    let mut small = scan(grey, width, height, rules.face_small_width, FULL_STEP, FULL_PYRAMID, None, rules);
     small.retain(|f| f.score >= rules.face_small_min_score && (f.cx() < main.x || f.cx() > main.x + main.w));
     let mut faces = one;
     faces.extend(small);
     faces
 }
 
-/// One detector run on a copy box-downscaled to `target` px wide; `max_face` (px in the photo)
-/// drops the pyramid levels for bigger faces. Faces much narrower than the largest are dropped.
-#[allow(clippy::too_many_arguments)]
-fn scan(
-    grey: &[u8],
-    width: usize,
-    height: usize,
-    target: u32,
-    step: u32,
-    pyramid: f32,
-    max_face: Option<f32>,
-    rules: &Rules,
-) -> Vec<Face> {
-    let mut faces = scan_all(grey, width, height, target, step, pyramid, max_face, rules);
+/// Faces much narrower than the largest dropped: detector noise at the smallest scale, not a
+/// second person (that one is looked for on purpose, `beside`).
+fn comparable(mut faces: Vec<Face>, rules: &Rules) -> Vec<Face> {
     if let Some(big) = faces.first().map(|f| f.w) {
         faces.retain(|f| f.w >= big * rules.face_min_relative);
     }
     faces
 }
 
-/// `scan` keeping every face found, largest first.
+/// One detector run on a copy box-downscaled to `target` px wide; `max_face` (px in the photo)
+/// drops the pyramid levels for bigger faces. Every face found, largest first.
 #[allow(clippy::too_many_arguments)]
-fn scan_all(
+fn scan(
     grey: &[u8],
     width: usize,
     height: usize,
