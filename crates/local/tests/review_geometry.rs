@@ -48,7 +48,7 @@ async fn a_checked_photo_shows_the_reviewer_what_the_check_measured() {
     let limits = &queue["geometry_limits"];
     assert_eq!((limits["eye_line_max"].as_f64(), limits["head_min_ratio"].as_f64().map(|x| (x * 100.0).round())), (Some(188.0), Some(45.0)), "{queue}");
     assert_eq!(limits["centre_max_offset_px"].as_f64(), Some(22.0), "8 % of 272 px: {queue}");
-    assert_eq!((limits["crown_reject_below"].as_f64(), limits["crown_reject_above"].as_f64()), (Some(3.0), Some(45.0)), "{queue}");
+    assert_eq!((limits["crown_reject_below"].as_f64(), limits["crown_reject_above"].as_f64()), (Some(3.0), Some(64.0)), "{queue}");
 
     // The reviewer's decision answers with the record, numbers included; the teacher sees them.
     let photo_id = items[0]["photo_id"].as_str().unwrap();
