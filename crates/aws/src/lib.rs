@@ -18,6 +18,15 @@ use aws_sdk_s3::config::{RequestChecksumCalculation, ResponseChecksumValidation}
 pub enum SettingsError {
     #[error("environment variable {0} is not set")]
     Missing(&'static str),
+    #[error("PHOTO_PROFILE must be ga461 or xuexin, not {0:?}")]
+    PhotoProfile(String),
+}
+
+/// `PHOTO_PROFILE`: the ID-photo style whose bands every function's photo rules use (check-photo
+/// judges with them, the uploads function's crop suggestion aims for them); unset is GA 461.
+pub fn photo_profile_from_env() -> Result<gradphoto_core::photo::Profile, SettingsError> {
+    let name = std::env::var("PHOTO_PROFILE").unwrap_or_default();
+    gradphoto_core::photo::Profile::parse(&name).ok_or(SettingsError::PhotoProfile(name))
 }
 
 /// Where the adapters live; read from the environment that `template.yaml` sets.

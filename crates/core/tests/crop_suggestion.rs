@@ -88,7 +88,8 @@ fn an_off_centre_small_head_is_framed_like_the_check_wants() {
     for (name, x, y) in [("obama_valid.jpg", 20, 400), ("biden_valid.jpg", 300, 30), ("hopper_valid.jpg", 160, 200)] {
         let original = on_canvas(name, 1.0, 600, 800, x, y);
         let (s, out) = crop::crop(&original, Stage::Senior, &rules).unwrap();
-        let (report, g) = photo::check_explained(&out, Stage::Senior, &rules);
+        let report = photo::check_explained(&out, Stage::Senior, &rules);
+        let g = report.geometry;
         assert!(report.passed() && s.findings.is_empty(), "{name}: {:?} / {:?}", report.hard, s.findings);
         let g = g.unwrap();
         assert!(g.eye_line <= rules.eye_line_max, "{name}: {g:?}");
@@ -170,7 +171,8 @@ fn the_suggestion_frames_for_the_bureaus_profile() {
         let rules = Rules::for_profile(profile);
         for (name, bytes) in studio_originals().iter().filter(|(n, _)| !n.starts_with("browser")).take(4) {
             let (s, out) = crop::crop(bytes, Stage::Senior, &rules).unwrap_or_else(|e| panic!("{profile:?} {name}: {e:?}"));
-            let (report, g) = photo::check_explained(&out, Stage::Senior, &rules);
+            let report = photo::check_explained(&out, Stage::Senior, &rules);
+            let g = report.geometry;
             let g = g.unwrap();
             assert!(report.passed() && s.findings.is_empty(), "{profile:?} {name}: {:?} / {:?}", report.hard, s.findings);
             assert!(
@@ -199,7 +201,8 @@ fn a_bureau_can_switch_to_the_xuexin_profile() {
     // height) passes its bands and is GA 461's 人像过小, each check quoting its own band.
     for name in ["obama_valid.jpg", "biden_valid.jpg", "hopper_valid.jpg"] {
         let small = on_canvas(name, 0.62, 272, 354, 52, 24);
-        let (r, g) = photo::check_explained(&small, Stage::Senior, &xuexin);
+        let r = photo::check_explained(&small, Stage::Senior, &xuexin);
+        let g = r.geometry;
         let g = g.unwrap();
         assert!(r.passed(), "{name}: 学信网 {:?} at ratio {} crown {}", r.hard, g.head_ratio, g.crown);
         let r = photo::check(&small, Stage::Senior, &ga);

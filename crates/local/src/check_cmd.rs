@@ -80,12 +80,13 @@ pub fn check_file(path: &Path, stage: Stage, rules: &Rules, explain: bool) -> Re
     let io = |source| PathError::Io { path: path.display().to_string(), source };
     let file = std::fs::File::open(path).map_err(io)?;
     let len = file.metadata().map_err(io)?.len();
-    let (report, geometry) = if len > READ_CAP {
-        (photo::Report { hard: vec![photo::too_large_reason(Some(len), rules.max_bytes)], ..Default::default() }, None)
+    let report = if len > READ_CAP {
+        photo::Report { hard: vec![photo::too_large_reason(Some(len), rules.max_bytes)], ..Default::default() }
     } else {
         let mut bytes = Vec::with_capacity(len as usize);
         file.take(READ_CAP).read_to_end(&mut bytes).map_err(io)?;
-        photo::check_explained(&bytes, stage, rules)
+        // Only `--explain` measures a wrong-size photo's head: no rule reads it there.
+        if explain { photo::check_explained(&bytes, stage, rules) } else { photo::check(&bytes, stage, rules) }
     };
     Ok(Line {
         file: path.display().to_string(),
@@ -93,7 +94,7 @@ pub fn check_file(path: &Path, stage: Stage, rules: &Rules, explain: bool) -> Re
         codes: report.hard.iter().map(|r| r.code.clone()).collect(),
         flags: report.soft.iter().map(|r| r.code.clone()).collect(),
         messages: report.hard.iter().chain(&report.soft).map(|r| r.message.clone()).collect(),
-        geometry: geometry.filter(|_| explain),
+        geometry: report.geometry.filter(|_| explain),
     })
 }
 

@@ -90,9 +90,8 @@ enum Command {
         /// ratio, centre, roll, proportions) to each line, to see why.
         #[arg(long)]
         explain: bool,
-        /// Geometry bands: ga461 (GA 461-2004, the default) or xuexin (学信网 480×640 scaled).
-        #[arg(long, env = "GRADPHOTO_PHOTO_PROFILE", default_value = "ga461", value_parser = ["ga461", "xuexin"])]
-        profile: String,
+        #[command(flatten)]
+        profile: ProfileArg,
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
@@ -105,12 +104,19 @@ enum Command {
         /// Folder for the cropped photos (created if missing).
         #[arg(long)]
         out: PathBuf,
-        /// Geometry bands: ga461 (GA 461-2004, the default) or xuexin (学信网 480×640 scaled).
-        #[arg(long, env = "GRADPHOTO_PHOTO_PROFILE", default_value = "ga461", value_parser = ["ga461", "xuexin"])]
-        profile: String,
+        #[command(flatten)]
+        profile: ProfileArg,
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+}
+
+/// `--profile` of the commands that judge photos without a server (`check`, `crop`).
+#[derive(clap::Args)]
+struct ProfileArg {
+    /// Geometry bands: ga461 (GA 461-2004, the default) or xuexin (学信网 480×640 scaled).
+    #[arg(long = "profile", value_name = "PROFILE", env = "GRADPHOTO_PHOTO_PROFILE", default_value = "ga461", value_parser = ["ga461", "xuexin"])]
+    name: String,
 }
 
 fn init_tracing() {
@@ -137,11 +143,11 @@ async fn main() -> ExitCode {
     match cli.command {
         Command::Check { stage, explain, profile, files } => {
             let stage = Stage::parse(&stage).unwrap_or(Stage::Senior);
-            check_cmd::run(stage, &profile_rules(&profile), explain, &files)
+            check_cmd::run(stage, &profile_rules(&profile.name), explain, &files)
         }
         Command::Crop { stage, out, profile, files } => {
             let stage = Stage::parse(&stage).unwrap_or(Stage::Senior);
-            crop_cmd::run(stage, &profile_rules(&profile), &out, &files)
+            crop_cmd::run(stage, &profile_rules(&profile.name), &out, &files)
         }
         Command::Purge { data, yes, force } => {
             init_tracing();

@@ -13,8 +13,6 @@ pub enum EnvError {
     TokenSecret,
     #[error("{name} is not a number: {value:?}")]
     NotANumber { name: &'static str, value: String },
-    #[error("PHOTO_PROFILE must be ga461 or xuexin, not {0:?}")]
-    PhotoProfile(String),
 }
 
 #[derive(Debug, Clone)]
@@ -56,10 +54,7 @@ impl FunctionEnv {
             upload_ttl: number("UPLOAD_TTL_SECS")?.map(Duration::from_secs),
             max_photo_bytes: number("MAX_PHOTO_BYTES")?,
             export_max_photos: number("EXPORT_MAX_PHOTOS")?.unwrap_or(DEFAULT_EXPORT_MAX_PHOTOS),
-            photo_profile: {
-                let name = std::env::var("PHOTO_PROFILE").unwrap_or_default();
-                Profile::parse(&name).ok_or(EnvError::PhotoProfile(name))?
-            },
+            photo_profile: gradphoto_aws::photo_profile_from_env()?,
         })
     }
 

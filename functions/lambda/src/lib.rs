@@ -4,7 +4,7 @@
 
 pub mod check;
 
-use gradphoto_core::photo::{Profile, Rules};
+use gradphoto_core::photo::Rules;
 use gradphoto_core::ports::SystemClock;
 use std::sync::Arc;
 use std::time::Instant;
@@ -33,15 +33,12 @@ pub enum CheckEnvError {
     Aws(#[from] gradphoto_aws::SettingsError),
     #[error("MAX_PHOTO_BYTES is not a number: {0:?}")]
     MaxPhotoBytes(String),
-    #[error("PHOTO_PROFILE must be ga461 or xuexin, not {0:?}")]
-    PhotoProfile(String),
 }
 
-/// The photo rules as `template.yaml` configures them (`MAX_PHOTO_BYTES`, the same value the
-/// upload function signs into every URL).
+/// The photo rules as `template.yaml` configures them (`PHOTO_PROFILE`; `MAX_PHOTO_BYTES`, the
+/// same value the upload function signs into every URL).
 pub fn rules_from_env() -> Result<Rules, CheckEnvError> {
-    let profile = std::env::var("PHOTO_PROFILE").unwrap_or_default();
-    let mut rules = Rules::for_profile(Profile::parse(&profile).ok_or(CheckEnvError::PhotoProfile(profile))?);
+    let mut rules = Rules::for_profile(gradphoto_aws::photo_profile_from_env()?);
     if let Ok(v) = std::env::var("MAX_PHOTO_BYTES")
         && !v.trim().is_empty()
     {

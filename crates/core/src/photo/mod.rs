@@ -58,12 +58,10 @@ pub fn check(bytes: &[u8], stage: Stage, rules: &Rules) -> Report {
     run(bytes, stage, rules, false)
 }
 
-/// `check`, and the head's measured geometry when the photo decoded and shows exactly one face,
-/// a photo of the wrong size included.
-pub fn check_explained(bytes: &[u8], stage: Stage, rules: &Rules) -> (Report, Option<geometry::Geometry>) {
-    let report = run(bytes, stage, rules, true);
-    let geometry = report.geometry;
-    (report, geometry)
+/// `check`, with `Report::geometry` measured whenever the photo decoded and shows exactly one
+/// face, a photo of the wrong size included.
+pub fn check_explained(bytes: &[u8], stage: Stage, rules: &Rules) -> Report {
+    run(bytes, stage, rules, true)
 }
 
 /// `explain`: measure the geometry even where no rule needs it (a wrong size).
@@ -224,7 +222,6 @@ fn judge(
     if let Some(msg) = backdrop {
         report.hard.push(Reason::new("background_not_white", msg));
     }
-
 
     report.phash = Some(phash::phash(&grey, pic.width, pic.height));
 }
